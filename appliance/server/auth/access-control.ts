@@ -1,0 +1,45 @@
+import type { AuthInfo, RoutePermission } from "../api/route.js";
+import { AuthConfig } from "./auth-config.js";
+import { Authenticator, type AuthenticatorOptions, type AuthRequest } from "./authenticator.js";
+import { Authorizer } from "./authorizer.js";
+import { loadOrCreateAuthKeys } from "./keys.js";
+import { PASSWORD_COST, type ScryptCost } from "./password-hash.js";
+
+/**
+ * Authentication and authorization over one config directory: what the transport calls for every
+ * request, and what the access routes work on.
+ */
+export class AccessControl {
+  private constructor(
+    readonly config: AuthConfig,
+    readonly authenticator: Authenticator,
+    readonly authorizer: Authorizer,
+    readonly passwordCost: ScryptCost,
+  ) {}
+
+  /** Loads (and on first start creates) the config directory's files and keys. */
+  static async open(configDir: string, options: AuthenticatorOptions = {}): Promise<AccessControl> {
+    const config = await AuthConfig.open(configDir);
+    const keys = await loadOrCreateAuthKeys(configDir);
+    return new AccessControl(
+      config,
+      new Authenticator(config, keys, options),
+      new Authorizer(config),
+      options.passwordCost ?? PASSWORD_COST,
+    );
+  }
+
+  /** Who sent the request, undefined without credentials; throws 401 on bad credentials. */
+  authenticate(request: AuthRequest): Promise<AuthInfo | undefined> {
+    return this.authenticator.authenticate(request);
+  }
+
+  /** Enforces a route's permission with its validated parameters; throws 401 or 403. */
+  checkPermission(
+    auth: AuthInfo | undefined,
+    permission: RoutePermission,
+    params: Readonly<Record<string, unknown>>,
+  ): Promise<void> {
+    return this.authorizer.checkPermission(auth, permission, params);
+  }
+}
