@@ -14,7 +14,16 @@ export type DatastoreErrorKind =
   | "lock-busy"
   | "aborted"
   | "atime-unsupported"
-  | "gc-unsafe";
+  | "gc-unsafe"
+  | "not-found"
+  | "exists"
+  | "owner-mismatch"
+  | "protected"
+  | "not-empty"
+  | "not-newer"
+  | "bad-state"
+  | "manifest-mismatch"
+  | "sync-failed";
 
 const HTTP_STATUS: Record<DatastoreErrorKind, number> = {
   "bad-name": 400,
@@ -23,13 +32,22 @@ const HTTP_STATUS: Record<DatastoreErrorKind, number> = {
   "bad-prune-options": 400,
   "bad-prune-input": 400,
   "bad-gc-options": 400,
-  "not-a-datastore": 500,
+  "not-a-datastore": 404,
   "chunk-missing": 404,
   "chunk-conflict": 409,
   "lock-busy": 409,
   aborted: 409,
-  "atime-unsupported": 500,
-  "gc-unsafe": 500,
+  "atime-unsupported": 409,
+  "gc-unsafe": 409,
+  "not-found": 404,
+  exists: 409,
+  "owner-mismatch": 403,
+  protected: 409,
+  "not-empty": 409,
+  "not-newer": 409,
+  "bad-state": 409,
+  "manifest-mismatch": 400,
+  "sync-failed": 500,
 };
 
 /**
@@ -87,4 +105,15 @@ export function badName(field: string, value: unknown, rule: string): DatastoreE
     field,
     value: showValue(value),
   });
+}
+
+/** Whether `err` is a DatastoreError of this kind. */
+export function isDatastoreError(err: unknown, kind: DatastoreErrorKind): err is DatastoreError {
+  return err instanceof DatastoreError && err.kind === kind;
+}
+
+/** Node's "no such file" codes: the path or one of its parents is absent. */
+export function isMissing(err: unknown): boolean {
+  const code = (err as NodeJS.ErrnoException | undefined)?.code;
+  return code === "ENOENT" || code === "ENOTDIR";
 }

@@ -78,7 +78,10 @@ export class LockDirectory {
       return new HeldLock(fd, name, mode);
     } catch (err) {
       closeSync(fd);
-      if ((err as NodeJS.ErrnoException).code === "EAGAIN" || (err as NodeJS.ErrnoException).code === "EWOULDBLOCK") {
+      if (
+        (err as NodeJS.ErrnoException).code === "EAGAIN" ||
+        (err as NodeJS.ErrnoException).code === "EWOULDBLOCK"
+      ) {
         return undefined;
       }
       throw err;
