@@ -1,0 +1,47 @@
+/**
+ * What archiving or restoring a tree could not do for one entry while going on with the rest.
+ * `path` is the entry's path in the archive, "/" being the root.
+ */
+export type ArchiveWarningKind =
+  // archiving
+  | "vanished"
+  | "grew"
+  | "shrank"
+  | "unreadable"
+  | "read-error"
+  | "changed-type"
+  | "unsupported-type"
+  | "metadata"
+  | "mount-point"
+  | "virtual-filesystem"
+  | "bad-pattern"
+  // restoring
+  | "owner"
+  | "mode"
+  | "xattrs"
+  | "acl"
+  | "fcaps"
+  | "times"
+  | "flags"
+  | "project-id"
+  | "device"
+  | "hardlink";
+
+export interface ArchiveWarning {
+  readonly kind: ArchiveWarningKind;
+  readonly path: string;
+  readonly message: string;
+  readonly cause?: unknown;
+}
+
+export type WarningHandler = (warning: ArchiveWarning) => void;
+
+/** An archive path for messages: "/" + the path from the root, bytes decoded as UTF-8. */
+export function displayPath(relative: Uint8Array): string {
+  return `/${Buffer.from(relative.buffer, relative.byteOffset, relative.length).toString()}`;
+}
+
+/** The message of an error, whatever was thrown. */
+export function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
