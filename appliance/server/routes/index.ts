@@ -1,3 +1,4 @@
+import { execaRunner } from "../../system/index.js";
 import type { Route } from "../api/route.js";
 import { certificateRoutes } from "./certificates.js";
 import { configDatastoreRoutes } from "./config-datastore.js";
@@ -8,6 +9,8 @@ import { maintenanceRoutes } from "./datastore/maintenance.js";
 import { namespaceRoutes } from "./datastore/namespaces.js";
 import { pruneRoutes } from "./datastore/prune.js";
 import { snapshotRoutes } from "./datastore/snapshots.js";
+import { nodesDiskRoutes } from "./nodes-disks.js";
+import { nodesNetworkRoutes } from "./nodes-network.js";
 import { rootRoutes } from "./root.js";
 import type { ServerServices } from "./services.js";
 import { taskRoutes } from "./tasks.js";
@@ -26,5 +29,7 @@ export function serverRoutes(services: ServerServices): Route[] {
     ...pruneRoutes(services),
     ...namespaceRoutes(services),
     ...downloadRoutes(services),
+    ...nodesDiskRoutes(services, { runner: execaRunner }),
+    ...nodesNetworkRoutes(services, { runner: execaRunner }),
   ];
 }
