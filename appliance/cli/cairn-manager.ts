@@ -1,13 +1,28 @@
 #!/usr/bin/env node
+import { registerAclCommands } from "./manager-acl.js";
+import { registerCertCommands } from "./manager-cert.js";
+import { addLocationOptions, ManagerContext } from "./manager-context.js";
+import { registerDatastoreCommands } from "./manager-datastore.js";
+import { registerGcCommands } from "./manager-gc.js";
+import { registerPruneCommand } from "./manager-prune.js";
+import { registerTaskCommands } from "./manager-task.js";
+import { registerUserCommands } from "./manager-user.js";
+import { registerVerifyCommand } from "./manager-verify.js";
 import { newProgram, runProgram } from "./program.js";
 
-const program = newProgram("cairn-manager", "Administer the Cairn server on this machine");
-for (const [name, about] of [
-  ["datastore", "create, list and remove datastores"],
-  ["user", "manage users and API tokens"],
-  ["cert", "show or replace the server certificate"],
-  ["disk", "list disks and build ZFS pools"],
-] as const) {
-  program.command(name).description(`${about} (not available yet)`);
-}
+const program = newProgram(
+  "cairn-manager",
+  "Administer the Cairn server on this machine through its admin socket (<state-dir>/api.sock)",
+);
+addLocationOptions(program);
+const manager = new ManagerContext(program);
+registerDatastoreCommands(program, manager);
+registerUserCommands(program, manager);
+registerAclCommands(program, manager);
+registerGcCommands(program, manager);
+registerPruneCommand(program, manager);
+registerVerifyCommand(program, manager);
+registerTaskCommands(program, manager);
+registerCertCommands(program, manager);
+program.command("disk").description("list disks and build ZFS pools (not available yet)");
 await runProgram(program);

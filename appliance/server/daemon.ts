@@ -5,6 +5,7 @@ import { AccessControl } from "./auth/access-control.js";
 import { datastoreConfigFile } from "./config/datastore-config.js";
 import { DatastoreRegistry } from "./datastore-registry.js";
 import { embeddedLayout, prepareEmbedded } from "./embedded.js";
+import { localApiSocketPath } from "./local-api-socket.js";
 import { accessRoutes } from "./routes/access.js";
 import { CairnServer } from "./server.js";
 
@@ -54,6 +55,7 @@ export async function runDaemon(options: DaemonOptions): Promise<void> {
     access,
     logger: options.logger,
     extraRoutes: () => accessRoutes(access),
+    localApiSocket: localApiSocketPath(dirs.stateDir),
   });
   const { print } = options;
   const host = displayHost(options.host);

@@ -6,6 +6,7 @@ import type { Route } from "./api/route.js";
 import { RouteTable } from "./api/route-table.js";
 import { datastoreConfigFile } from "./config/datastore-config.js";
 import { DatastoreRegistry } from "./datastore-registry.js";
+import { LocalApiSocket } from "./local-api-socket.js";
 import type { RequestAccess } from "./request-access.js";
 import { serverRoutes } from "./routes/index.js";
 import type { ServerServices } from "./routes/services.js";
@@ -36,6 +37,8 @@ export interface ServerOptions {
   maxJsonBodyBytes?: number;
   /** Node name in UPIDs (default: the host name). */
   nodeName?: string;
+  /** Also serve the API on this Unix socket, every caller as root@pam (`cairn-manager`). */
+  localApiSocket?: string;
 }
 
 /**
@@ -51,6 +54,7 @@ export class CairnServer {
     /** The certificate in use when the server started; `certificateCreated` on first start. */
     readonly certificate: CertificateInfo,
     readonly certificateCreated: boolean,
+    private readonly localApi: LocalApiSocket | undefined,
   ) {}
 
   static async start(options: ServerOptions): Promise<CairnServer> {
@@ -92,10 +96,21 @@ export class CairnServer {
       upgrades,
       logger,
     });
-    await listener.start();
+    const localApi = options.localApiSocket
+      ? await LocalApiSocket.start({
+          path: options.localApiSocket,
+          table: routes,
+          access: options.access,
+          logger,
+        })
+      : undefined;
+    await listener.start().catch(async (err: unknown) => {
+      await localApi?.close(0);
+      throw err;
+    });
     const info = describeCertificate(pair.certPem, join(options.configDir, "proxy.pem"));
     logger.info({ port: listener.port, fingerprint: info.fingerprint }, "listening");
-    return new CairnServer(services, routes, upgrades, listener, info, created);
+    return new CairnServer(services, routes, upgrades, listener, info, created, localApi);
   }
 
   get port(): number {
@@ -121,6 +136,10 @@ export class CairnServer {
    */
   async stop(graceMs = 10_000): Promise<void> {
     this.services.logger.info("shutting down");
-    await Promise.all([this.listener.close(graceMs), this.tasks.shutdown(graceMs)]);
+    await Promise.all([
+      this.listener.close(graceMs),
+      this.localApi?.close(graceMs),
+      this.tasks.shutdown(graceMs),
+    ]);
   }
 }
