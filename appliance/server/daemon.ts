@@ -1,6 +1,7 @@
 import { mkdir } from "node:fs/promises";
 import { hostname } from "node:os";
 import type { Logger } from "pino";
+import { backupUpgrade, readerUpgrade } from "../protocol/index.js";
 import { AccessControl } from "./auth/access-control.js";
 import { datastoreConfigFile } from "./config/datastore-config.js";
 import { DatastoreRegistry } from "./datastore-registry.js";
@@ -57,6 +58,8 @@ export async function runDaemon(options: DaemonOptions): Promise<void> {
     extraRoutes: () => accessRoutes(access),
     localApiSocket: localApiSocketPath(dirs.stateDir),
   });
+  server.registerUpgrade(backupUpgrade(server.services));
+  server.registerUpgrade(readerUpgrade(server.services));
   const { print } = options;
   const host = displayHost(options.host);
   if (server.certificateCreated) print("created a self-signed TLS certificate");
