@@ -8,6 +8,7 @@ import { DatastoreRegistry } from "./datastore-registry.js";
 import { embeddedLayout, prepareEmbedded } from "./embedded.js";
 import { localApiSocketPath } from "./local-api-socket.js";
 import { accessRoutes } from "./routes/access.js";
+import { createJobs, type Jobs } from "./routes/jobs-setup.js";
 import { CairnServer } from "./server.js";
 
 export interface DaemonOptions {
@@ -48,6 +49,7 @@ export async function runDaemon(options: DaemonOptions): Promise<void> {
         new DatastoreRegistry(datastoreConfigFile(dirs.configDir)),
       )
     : undefined;
+  let jobs: Jobs | undefined;
   const server = await CairnServer.start({
     configDir: dirs.configDir,
     stateDir: dirs.stateDir,
@@ -55,11 +57,15 @@ export async function runDaemon(options: DaemonOptions): Promise<void> {
     port: options.port,
     access,
     logger: options.logger,
-    extraRoutes: () => accessRoutes(access),
+    extraRoutes: (services) => {
+      jobs = createJobs(services, { configDir: dirs.configDir, stateDir: dirs.stateDir });
+      return [...accessRoutes(access), ...jobs.routes];
+    },
     localApiSocket: localApiSocketPath(dirs.stateDir),
   });
   server.registerUpgrade(backupUpgrade(server.services));
   server.registerUpgrade(readerUpgrade(server.services));
+  jobs?.scheduler.start();
   const { print } = options;
   const host = displayHost(options.host);
   if (server.certificateCreated) print("created a self-signed TLS certificate");
@@ -81,6 +87,7 @@ export async function runDaemon(options: DaemonOptions): Promise<void> {
   await new Promise<void>((resolve) => {
     const onSignal = (signal: NodeJS.Signals) => {
       options.logger.info({ signal }, "signal received");
+      jobs?.scheduler.stop();
       process.once("SIGTERM", () => process.exit(1));
       process.once("SIGINT", () => process.exit(1));
       server
