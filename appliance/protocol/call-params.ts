@@ -1,4 +1,8 @@
 import { z } from "zod";
+import { wireBoolean as flag, wireInteger as wholeNumber } from "../schema/wire-values.js";
+
+export { flag, wholeNumber };
+
 import { ProtocolError } from "./errors.js";
 
 /**
@@ -6,38 +10,6 @@ import { ProtocolError } from "./errors.js";
  * JSON bodies as typed values, so numbers and booleans accept both; each block states its rule in
  * the message a refused call answers with.
  */
-
-const INTEGER_TEXT = /^[+-]?[0-9]{1,16}$/;
-const TRUE_WORDS = new Set(["1", "true", "yes", "on"]);
-const FALSE_WORDS = new Set(["0", "false", "no", "off"]);
-
-/** A whole number within [min, max], as a number or decimal text. */
-export function wholeNumber(min: number, max = Number.MAX_SAFE_INTEGER) {
-  const rule = `must be a whole number from ${min} to ${max}`;
-  return z.preprocess(
-    (value) => (typeof value === "string" && INTEGER_TEXT.test(value) ? Number(value) : value),
-    z
-      .number({ error: rule })
-      .int({ error: rule })
-      .min(min, { error: rule })
-      .max(max, { error: rule }),
-  );
-}
-
-/** true/false, also as 1/0, yes/no, on/off (the real client sends `false`). */
-export function flag() {
-  const rule = "must be a boolean (true/false, 1/0, yes/no, on/off)";
-  return z.preprocess(
-    (value) => {
-      if (typeof value !== "string") return value;
-      const word = value.toLowerCase();
-      if (TRUE_WORDS.has(word)) return true;
-      if (FALSE_WORDS.has(word)) return false;
-      return value;
-    },
-    z.boolean({ error: rule }),
-  );
-}
 
 /** A SHA-256 value (chunk digest, index checksum) as 64 lowercase hex characters. */
 export const sha256Hex = z
