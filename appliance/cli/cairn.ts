@@ -1,16 +1,27 @@
 #!/usr/bin/env node
+import { registerBackup } from "./client-backup.js";
+import { registerBenchmark } from "./client-benchmark.js";
+import { registerKey } from "./client-key.js";
+import { registerList } from "./client-list.js";
+import { registerLogin } from "./client-login.js";
+import { registerPrune } from "./client-prune.js";
+import { registerRestore } from "./client-restore.js";
+import { registerSnapshot } from "./client-snapshot.js";
+import { registerStatus } from "./client-status.js";
 import { newProgram, runProgram } from "./program.js";
 
 const program = newProgram("cairn", "Back up and restore this host to a Cairn server");
-for (const [name, about] of [
-  ["backup", "create a backup of directories, files or block devices"],
-  ["restore", "restore an archive of a snapshot"],
-  ["snapshot", "list, inspect and forget snapshots"],
-  ["list", "list backup groups"],
-  ["prune", "prune a backup group by retention options"],
-  ["key", "manage encryption keys"],
-  ["benchmark", "measure local and upload speed"],
-] as const) {
-  program.command(name).description(`${about} (not available yet)`);
+for (const register of [
+  registerBackup,
+  registerRestore,
+  registerList,
+  registerSnapshot,
+  registerPrune,
+  registerStatus,
+  registerKey,
+  registerLogin,
+  registerBenchmark,
+]) {
+  register(program);
 }
 await runProgram(program);
