@@ -1,0 +1,210 @@
+import { readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { setTimeout as delay } from "node:timers/promises";
+import test, { type ExecutionContext } from "ava";
+import { spawn } from "node-pty";
+import { readCertificateInfo } from "../../appliance/server/tls/certificate-files.js";
+import { REPO_ROOT } from "../helpers/cli.js";
+import { scratchDir } from "../system/helpers.js";
+
+const TB = 4_000_787_030_016;
+
+/** A simulated machine: a system disk, three data disks (plain files), one NIC with a route. */
+function machine(t: ExecutionContext) {
+  const dir = scratchDir(t, "cairn-pty-");
+  const disk = (name: string, extra: object = {}) => ({
+    path: join(dir, name),
+    name,
+    size: TB,
+    model: "WDC WD40EFRX",
+    rota: true,
+    tran: "sata",
+    type: "disk",
+    mountpoints: [null],
+    ...extra,
+  });
+  for (const name of ["sdb", "sdc", "sdd"]) writeFileSync(join(dir, name), "");
+  const description = {
+    lsblk: {
+      blockdevices: [
+        disk("sda", {
+          children: [
+            { name: "sda1", path: "/dev/sda1", type: "part", size: 1, mountpoints: ["/"] },
+          ],
+        }),
+        disk("sdb"),
+        disk("sdc"),
+        disk("sdd"),
+      ],
+    },
+    ipAddr: [
+      {
+        ifname: "eth0",
+        ifindex: 2,
+        operstate: "UP",
+        flags: ["UP"],
+        address: "52:54:00:12:34:56",
+        addr_info: [{ family: "inet", local: "192.0.2.10", prefixlen: 24, scope: "global" }],
+      },
+    ],
+    ipRoute: [{ dst: "default", gateway: "192.0.2.1", dev: "eth0" }],
+    log: join(dir, "commands.log"),
+  };
+  const file = join(dir, "machine.json");
+  writeFileSync(file, JSON.stringify(description));
+  const args = [
+    "--simulate",
+    file,
+    "--root",
+    join(dir, "root"),
+    "--config-dir",
+    join(dir, "etc-cairn"),
+    "--mount-root",
+    join(dir, "mnt"),
+    "--log",
+    join(dir, "setup.log"),
+    "--no-preallocate",
+  ];
+  return { dir, args, configDir: join(dir, "etc-cairn"), log: description.log };
+}
+
+const ANSI = /\u001B\[[0-9;?]*[A-Za-z]|\u001B[()][A-Z0-9]|\u001B[=>]/g;
+
+/** The program in a real pseudo-terminal, with CI cleared (Ink draws nothing live under CI). */
+function startSetup(args: string[]) {
+  const env: NodeJS.ProcessEnv = { ...process.env, TERM: "xterm", LANG: "C.UTF-8" };
+  delete env.CI;
+  const child = spawn(
+    process.execPath,
+    ["--import", "tsx", join(REPO_ROOT, "tui", "cairn-setup.ts"), "firstboot", ...args],
+    { cols: 80, rows: 24, env, cwd: REPO_ROOT },
+  );
+  let screen = "";
+  let exit: number | undefined;
+  child.onData((data) => {
+    screen += data.replace(ANSI, "");
+  });
+  child.onExit(({ exitCode }) => {
+    exit = exitCode;
+  });
+  return {
+    child,
+    /** Everything drawn since the last `mark`. */
+    get text() {
+      return screen;
+    },
+    mark() {
+      screen = "";
+    },
+    async waitFor(pattern: RegExp, timeoutMs = 30_000): Promise<void> {
+      const end = Date.now() + timeoutMs;
+      while (!pattern.test(screen)) {
+        if (Date.now() > end || exit !== undefined) {
+          throw new Error(`waited for ${pattern}; screen: ${screen.slice(-1500)}`);
+        }
+        await delay(50);
+      }
+    },
+    /** One key per terminal read: keys written together arrive as one chunk, read as a paste. */
+    async keys(...sequence: string[]) {
+      for (const key of sequence) {
+        child.write(key);
+        await delay(150);
+      }
+    },
+    async exited(): Promise<number | undefined> {
+      for (let i = 0; i < 1800 && exit === undefined; i++) await delay(50);
+      return exit;
+    },
+  };
+}
+
+const KEY = { enter: "\r", down: "\u001B[B", right: "\u001B[C", space: " ", clear: "\u0015" };
+
+const ANSWERS = (devices: string[]) => `
+[network]
+interface = "eth0"
+method = "static"
+address = "192.0.2.10/24"
+gateway = "192.0.2.1"
+dns = ["192.0.2.53"]
+fqdn = "backup.example.com"
+
+[disks]
+devices = ${JSON.stringify(devices)}
+raidlevel = "mirror"
+pool = "tank"
+datastore = "store1"
+
+[retention]
+keep-daily = 10
+
+[admin]
+password = "s3cret-pass"
+email = "ops@example.com"
+`;
+
+test.serial(
+  "firstboot in a pseudo-terminal: typed answers, applied, fingerprint shown; the answer file does the same",
+  async (t) => {
+    t.timeout(180_000);
+    const first = machine(t);
+    const setup = startSetup(first.args);
+    t.teardown(() => setup.child.kill());
+    await setup.waitFor(/Cairn setup: Welcome[\s\S]*eth0\s+link up\s+52:54:00:12:34:56/);
+    setup.mark();
+    await setup.keys(KEY.enter);
+    await setup.waitFor(/Cairn setup: Network/);
+    // Pre-filled from the machine: DHCP now, its live address and route offered for static.
+    await setup.keys(KEY.down, KEY.right, KEY.down, KEY.down, KEY.clear, "198.51.100.1", KEY.enter);
+    await setup.waitFor(/outside the subnet of 192\.0\.2\.10\/24/);
+    await setup.keys(KEY.clear, "192.0.2.1", KEY.down, "192.0.2.53", KEY.down, KEY.clear);
+    await setup.keys("backup.example.com", KEY.enter);
+    await setup.waitFor(/Cairn setup: Datastore disks/);
+    await setup.keys(KEY.space, KEY.down, KEY.space);
+    await setup.waitFor(/2 selected, usable 3\.64 TiB/);
+    setup.mark();
+    await setup.keys(KEY.enter);
+    await setup.waitFor(/Cairn setup: Retention/);
+    await setup.keys(KEY.down, KEY.down, KEY.clear, "10", KEY.enter);
+    await setup.waitFor(/Cairn setup: Admin account/);
+    await setup.keys(KEY.down, "s3cret-pass", KEY.down, "s3cret-pass", KEY.down, "ops@example.com");
+    setup.mark();
+    await setup.keys(KEY.enter);
+    await setup.waitFor(/Cairn setup: Summary[\s\S]*daily 10/);
+    setup.mark();
+    await setup.keys(KEY.enter);
+    await setup.waitFor(/Cairn setup: Done[\s\S]*cairn backup root\.pxar/, 60_000);
+    const { fingerprint } = await readCertificateInfo(first.configDir);
+    const halves = [fingerprint.slice(0, 47), fingerprint.slice(48)];
+    t.true(setup.text.includes(halves[0]!) && setup.text.includes(halves[1]!), setup.text);
+    t.regex(setup.text, /https:\/\/192\.0\.2\.10:8007/);
+    await setup.keys(KEY.enter);
+    t.is(await setup.exited(), 0);
+
+    // The same answers from a file, on a fresh machine, give the same commands and configuration.
+    const second = machine(t);
+    const devices = ["sdb", "sdc"].map((name) => join(second.dir, name));
+    writeFileSync(join(second.dir, "answers.toml"), ANSWERS(devices));
+    const run = startSetup(["--answer", join(second.dir, "answers.toml"), ...second.args]);
+    t.is(await run.exited(), 0, run.text);
+    t.regex(run.text, /ok {2}service: /);
+    const normalised = (m: { dir: string }, file: string) =>
+      readFileSync(join(m.dir, file), "utf8").replaceAll(m.dir, "DIR");
+    t.is(normalised(second, "commands.log"), normalised(first, "commands.log"));
+    t.regex(
+      normalised(first, "commands.log"),
+      /"zpool","create",.*"tank","mirror","DIR\/sdb","DIR\/sdc"/,
+    );
+    for (const file of [
+      "etc-cairn/datastore.json",
+      "etc-cairn/verify.json",
+      "root/etc/network/interfaces",
+      "root/etc/hosts",
+      "root/etc/resolv.conf",
+    ]) {
+      t.is(normalised(second, file), normalised(first, file), file);
+    }
+    t.regex(normalised(first, "etc-cairn/datastore.json"), /"keep-daily": 10/);
+  },
+);
