@@ -55,7 +55,7 @@ deb=$(ls "$cache/deb"/cairn_*.deb)
 # 4. the live root: downloaded packages are kept in $cache/apt between runs
 work=$(mktemp -d /var/tmp/cairn-iso.XXXXXX)
 trap 'rm -rf "$work"' EXIT
-# shellcheck source=apt-cache.sh
+# shellcheck source=iso-build/apt-cache.sh
 . "$here/apt-cache.sh"
 apt_cache_options "$cache/apt"
 packages=(

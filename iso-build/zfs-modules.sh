@@ -7,6 +7,7 @@
 set -euo pipefail
 
 kernel=$1 zfs=$2 cache=$3
+here=$(cd "$(dirname "$0")" && pwd)
 shift 3
 out=$cache/zfs/$kernel/$zfs
 deb=$out/cairn-zfs-modules-${kernel}_${zfs}_amd64.deb
@@ -18,20 +19,13 @@ fi
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 mkdir -p "$work/ko"
-# shellcheck source=apt-cache.sh
-. "$(dirname "$0")/apt-cache.sh"
+# shellcheck source=iso-build/apt-cache.sh
+. "$here/apt-cache.sh"
 apt_cache_options "$cache/apt"
 mmdebstrap --mode=root --variant=buildd --format=null \
 	--include="linux-headers-$kernel,zfs-dkms=$zfs" \
 	"${apt_cache[@]}" \
-	--customize-hook="
-		set -e
-		status=\$(chroot \"\$1\" dkms status -m zfs -v $zfs -k $kernel)
-		case \"\$status\" in *built* | *installed*) ;; *) chroot \"\$1\" dkms build -m zfs -v $zfs -k $kernel ;; esac
-		mkdir -p \"\$1/tmp/ko\"
-		find \"\$1/var/lib/dkms/zfs/$zfs/$kernel\" -name '*.ko*' -exec cp {} \"\$1/tmp/ko/\" \\;
-		ls \"\$1/tmp/ko\" | grep -q '^zfs\\.ko' 
-	" \
+	--customize-hook="$here/zfs-modules-hook.sh \"\$1\" $kernel" \
 	--customize-hook="sync-out /tmp/ko $work/ko" \
 	trixie /dev/null "$@" >&2
 

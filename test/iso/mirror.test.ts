@@ -86,7 +86,15 @@ test("no Debian entry is an error naming the variable to set", async (t) => {
 });
 
 test("no mirror host is written in the image build", async (t) => {
-  for (const file of ["build-iso.sh", "zfs-modules.sh", "customize-image.sh", "grub.cfg"]) {
+  for (const file of [
+    "build-iso.sh",
+    "zfs-modules.sh",
+    "zfs-modules-hook.sh",
+    "customize-image.sh",
+    "apt-cache.sh",
+    "boot-test.sh",
+    "grub.cfg",
+  ]) {
     const text = await readFile(join(REPO_ROOT, "iso-build", file), "utf8");
     t.notRegex(text, /https?:\/\/[a-z0-9.-]+\.[a-z]{2,}/i, file);
   }
