@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Boots the Cairn ISO in QEMU and waits until the first-boot console shows on the serial line and
-# the daemon answers over TLS 1.3 on the forwarded port. Each wait has a timeout; on failure the
+# Boots the Cairn ISO in QEMU and waits until the ZFS module has loaded, the first-boot console shows
+# on the serial line and the daemon answers over TLS 1.3 on the forwarded port. Each wait has a timeout; on failure the
 # last 100 lines of the serial log are printed.
 # Usage: boot-test.sh [ISO]   (default out/cairn-<version>.iso)
 # Environment:
@@ -73,6 +73,11 @@ wait_for() {
 }
 
 wait_for "$timeout" "GRUB menu on the serial console" grep -q "Cairn $version" "$log"
+zfs_loaded() {
+	! grep -q "Failed to start zfs-load-module" "$log" || fail "the ZFS module did not load"
+	grep -q "Finished zfs-load-module" "$log"
+}
+wait_for "$timeout" "ZFS module loaded" zfs_loaded
 wait_for "$timeout" "first-boot console on ttyS0" grep -q "first-boot setup on ttyS0" "$log"
 tls_up() {
 	curl -sk --tlsv1.3 --max-time 10 -o /dev/null "https://127.0.0.1:$port/api2/json/version"
