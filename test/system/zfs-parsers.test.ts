@@ -38,6 +38,12 @@ test("zpool list: zfs-fuse human sizes without fragmentation", (t) => {
   ]);
 });
 
+test("zpool list: a FAULTED pool whose devices are gone has no sizes, and is still listed", (t) => {
+  const columns = poolListColumns(false);
+  const pools = parseZpoolList(fixture("zfs-fuse-list-faulted.txt"), columns, false);
+  t.deepEqual(pools, [{ name: "dsjf8w0oq", health: "FAULTED", exact: false }]);
+});
+
 test("zpool list: OpenZFS -Hp exact sizes with fragmentation", (t) => {
   const pools = parseZpoolList(fixture("openzfs-list-p.txt"), poolListColumns(true), true);
   t.is(pools.length, 2);

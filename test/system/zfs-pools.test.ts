@@ -55,7 +55,7 @@ for (const [level, count, lastVdev] of LEVELS) {
 
     const listed = (await zpool.list()).find((pool) => pool.name === name);
     t.is(listed?.health, "ONLINE");
-    t.true(listed!.size > 0 && listed!.free > 0 && listed!.alloc >= 0);
+    t.true(listed!.size! > 0 && listed!.free! > 0 && listed!.alloc! >= 0);
     t.is(listed!.exact, capabilities.exactPoolList);
 
     const status = await zpool.get(name);

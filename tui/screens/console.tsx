@@ -48,7 +48,9 @@ export function Console(props: { load: () => Promise<ConsoleStatus>; refreshMs?:
               {"  "}
               {pool.name.padEnd(16)}
               {pool.health.padEnd(10)}
-              {formatBytes(pool.alloc)} of {formatBytes(pool.size)} used
+              {pool.size === undefined
+                ? "size unknown"
+                : `${formatBytes(pool.alloc ?? 0)} of ${formatBytes(pool.size)} used`}
             </Text>
           ))}
           <Text bold>Datastores</Text>

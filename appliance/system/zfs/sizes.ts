@@ -13,6 +13,11 @@ export function parseZfsSize(text: string): number {
   return Math.round(Number(match[1]) * 1024 ** power);
 }
 
+/** A size, or undefined where the CLI prints "-" (not known, as for a FAULTED pool). */
+export function parseOptionalZfsSize(text: string): number | undefined {
+  return text.trim() === "-" ? undefined : parseZfsSize(text);
+}
+
 /** A percentage as "17%", "17" or "-" (not available). */
 export function parsePercent(text: string): number | undefined {
   const match = /^(\d+(?:\.\d+)?)%?$/.exec(text.trim());

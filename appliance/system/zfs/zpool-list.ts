@@ -1,11 +1,12 @@
 import { SystemError } from "../errors.js";
-import { parsePercent, parseZfsSize } from "./sizes.js";
+import { parseOptionalZfsSize, parsePercent } from "./sizes.js";
 
 export interface PoolSummary {
   name: string;
-  size: number;
-  alloc: number;
-  free: number;
+  /** Bytes; absent when the CLI shows "-" (a FAULTED or UNAVAIL pool has no known size). */
+  size?: number;
+  alloc?: number;
+  free?: number;
   health: string;
   /** Percent; absent where the CLI has no such property (zfs-fuse) or shows "-". */
   frag?: number;
@@ -32,14 +33,13 @@ export function parseZpoolList(text: string, columns: string[], exact: boolean):
       });
     }
     const row = Object.fromEntries(columns.map((column, i) => [column, cells[i]!]));
-    const pool: PoolSummary = {
-      name: row.name!,
-      size: parseZfsSize(row.size!),
-      alloc: parseZfsSize(row.allocated!),
-      free: parseZfsSize(row.free!),
-      health: row.health!,
-      exact,
-    };
+    const pool: PoolSummary = { name: row.name!, health: row.health!, exact };
+    const size = parseOptionalZfsSize(row.size!);
+    const alloc = parseOptionalZfsSize(row.allocated!);
+    const free = parseOptionalZfsSize(row.free!);
+    if (size !== undefined) pool.size = size;
+    if (alloc !== undefined) pool.alloc = alloc;
+    if (free !== undefined) pool.free = free;
     const frag = row.fragmentation === undefined ? undefined : parsePercent(row.fragmentation);
     if (frag !== undefined) pool.frag = frag;
     pools.push(pool);
