@@ -5,6 +5,7 @@
 # Usage: boot-test.sh [ISO]   (default out/cairn-<version>.iso)
 # Environment:
 #   CAIRN_BOOT_FIRMWARE  bios (default) or uefi (OVMF)
+#   CAIRN_BOOT_MEDIA     cdrom (default) or disk: the image as a raw disk, as when written to a stick
 #   CAIRN_BOOT_PORT      host port forwarded to the guest's 8007 (default 18007)
 #   CAIRN_BOOT_TIMEOUT   seconds for each wait (default 900: software emulation is slow)
 #   CAIRN_BOOT_LOG       serial log file (default: in a temporary folder)
@@ -15,6 +16,7 @@ repo=$(dirname "$here")
 version=$(node -p 'require(process.argv[1]).version' "$repo/package.json")
 iso=${1:-$repo/out/cairn-$version.iso}
 firmware=${CAIRN_BOOT_FIRMWARE:-bios}
+media=${CAIRN_BOOT_MEDIA:-cdrom}
 port=${CAIRN_BOOT_PORT:-18007}
 timeout=${CAIRN_BOOT_TIMEOUT:-900}
 
@@ -48,17 +50,22 @@ if [ "$firmware" = uefi ]; then
 	firmware_options=(-drive "if=pflash,format=raw,readonly=on,file=$code"
 		-drive "if=pflash,format=raw,file=$work/vars.fd")
 fi
+if [ "$media" = disk ]; then
+	media_options=(-drive "file=$iso,format=raw,if=virtio,readonly=on" -boot c)
+else
+	media_options=(-drive "file=$iso,media=cdrom,readonly=on" -boot d)
+fi
 accel=tcg
 [ -w /dev/kvm ] && accel=kvm
 
 started=$SECONDS
 qemu-system-x86_64 -machine q35 -accel "$accel" -m 2048 -smp 2 \
 	"${firmware_options[@]}" \
-	-drive "file=$iso,media=cdrom,readonly=on" -boot d \
+	"${media_options[@]}" \
 	-nic "user,model=virtio-net-pci,hostfwd=tcp:127.0.0.1:$port-:8007" \
 	-display none -serial "file:$log" -monitor none &
 qemu_pid=$!
-echo "booting $iso ($firmware, $accel), serial log $log"
+echo "booting $iso ($firmware, $media, $accel), serial log $log"
 
 # wait_for SECONDS DESCRIPTION COMMAND...: polls COMMAND every 5 seconds
 wait_for() {
@@ -74,8 +81,8 @@ wait_for() {
 
 wait_for "$timeout" "GRUB menu on the serial console" grep -q "Cairn $version" "$log"
 zfs_loaded() {
-	! grep -q "Failed to start zfs-load-module" "$log" || fail "the ZFS module did not load"
-	grep -q "Finished zfs-load-module" "$log"
+	! grep -aq "Failed to start.*zfs-load-module" "$log" || fail "the ZFS module did not load"
+	grep -aq "Finished.*zfs-load-module" "$log"
 }
 wait_for "$timeout" "ZFS module loaded" zfs_loaded
 wait_for "$timeout" "first-boot console on ttyS0" grep -q "first-boot setup on ttyS0" "$log"

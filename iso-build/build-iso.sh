@@ -88,7 +88,7 @@ mkdir -p "$tree/live" "$tree/boot/grub"
 cp "$(readlink -f "$work/root/vmlinuz")" "$tree/live/vmlinuz"
 cp "$(readlink -f "$work/root/initrd.img")" "$tree/live/initrd.img"
 mksquashfs "$work/root" "$tree/live/filesystem.squashfs" -noappend -comp zstd \
-	-quiet
+	-quiet -no-progress
 sed "s/@VERSION@/$version/g" "$here/grub.cfg" >"$tree/boot/grub/grub.cfg"
 
 step "grub-mkrescue: hybrid BIOS and UEFI image"
