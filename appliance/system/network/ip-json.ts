@@ -4,6 +4,8 @@ export interface LiveAddress {
   family: 4 | 6;
   cidr: string;
   scope: string;
+  /** Set by a DHCP client: the address has a lease lifetime. */
+  dynamic?: boolean;
 }
 
 export interface LiveInterface {
@@ -46,11 +48,15 @@ export function parseIpAddr(json: string): LiveInterface[] {
       index: Number(raw.ifindex),
       state: String(raw.operstate ?? "UNKNOWN"),
       flags: Array.isArray(raw.flags) ? raw.flags.map(String) : [],
-      addresses: info.map((addr) => ({
-        family: addr.family === "inet6" ? 6 : 4,
-        cidr: `${addr.local}/${addr.prefixlen}`,
-        scope: String(addr.scope ?? ""),
-      })),
+      addresses: info.map((addr) => {
+        const address: LiveAddress = {
+          family: addr.family === "inet6" ? 6 : 4,
+          cidr: `${addr.local}/${addr.prefixlen}`,
+          scope: String(addr.scope ?? ""),
+        };
+        if (addr.dynamic === true) address.dynamic = true;
+        return address;
+      }),
     };
     if (typeof raw.address === "string") iface.mac = raw.address;
     if (typeof raw.mtu === "number") iface.mtu = raw.mtu;
