@@ -92,6 +92,7 @@ install -m 0755 "$here/cairn-console" "$lib/cairn-console"
 # 3. units and drop-ins
 units=$pkg/usr/lib/systemd/system
 install -D -m 0644 "$here/cairn-server.service" "$units/cairn-server.service"
+install -D -m 0644 "$here/cairn-privileged.service" "$units/cairn-privileged.service"
 install -D -m 0644 "$here/getty-console.conf" "$units/getty@tty1.service.d/cairn-console.conf"
 install -D -m 0644 "$here/getty-console.conf" "$units/serial-getty@ttyS0.service.d/cairn-console.conf"
 

@@ -34,6 +34,14 @@ export class LocalApiSocketError extends CairnError {
   }
 }
 
+/** How a socket is named in errors, and what to change to pick another path. */
+export interface SocketLabel {
+  name: string;
+  elsewhere: string;
+}
+
+const ADMIN_SOCKET: SocketLabel = { name: "admin socket", elsewhere: "state directory" };
+
 const LOCAL_CALLER: AuthInfo = { authId: SUPERUSER_ID, userId: SUPERUSER_ID };
 
 /**
@@ -44,6 +52,7 @@ export function superuserAccess(access: RequestAccess): RequestAccess {
   return {
     authenticate: () => LOCAL_CALLER,
     checkPermission: (auth, permission, params) => access.checkPermission(auth, permission, params),
+    ...(access.isActiveAuthId && { isActiveAuthId: (id) => access.isActiveAuthId!(id) }),
   };
 }
 
@@ -70,15 +79,7 @@ export class LocalApiSocket {
 
   static async start(options: LocalApiSocketOptions): Promise<LocalApiSocket> {
     const { path } = options;
-    if (Buffer.byteLength(path) > MAX_SOCKET_PATH_BYTES) {
-      throw new LocalApiSocketError(
-        "path-too-long",
-        `the admin socket path ${path} is longer than ${MAX_SOCKET_PATH_BYTES} bytes; use a shorter state directory`,
-        { path },
-      );
-    }
-    await refuseUnsafeDirectory(dirname(path));
-    await removeStaleSocket(path);
+    await prepareSocketPath(path, ADMIN_SOCKET);
     const logger = options.logger.child({ listener: "local" });
     const server = http.createServer(
       createApiDispatcher({
@@ -105,19 +106,35 @@ export class LocalApiSocket {
   }
 }
 
-async function refuseUnsafeDirectory(dir: string): Promise<void> {
+/**
+ * Checks that a socket can be bound at `path` safely: short enough, in a directory no one else may
+ * write to, and not served by another process (a stale socket file is removed).
+ */
+export async function prepareSocketPath(path: string, label: SocketLabel): Promise<void> {
+  if (Buffer.byteLength(path) > MAX_SOCKET_PATH_BYTES) {
+    throw new LocalApiSocketError(
+      "path-too-long",
+      `the ${label.name} path ${path} is longer than ${MAX_SOCKET_PATH_BYTES} bytes; use a shorter ${label.elsewhere}`,
+      { path },
+    );
+  }
+  await refuseUnsafeDirectory(dirname(path), label);
+  await removeStaleSocket(path, label);
+}
+
+async function refuseUnsafeDirectory(dir: string, label: SocketLabel): Promise<void> {
   const info = await stat(dir);
   if ((info.mode & 0o022) !== 0) {
     throw new LocalApiSocketError(
       "unsafe-directory",
-      `${dir} is writable by other users, who could replace the admin socket; make it 0700 (chmod go-w ${dir})`,
+      `${dir} is writable by other users, who could replace the ${label.name}; make it 0700 (chmod go-w ${dir})`,
       { dir },
     );
   }
 }
 
 /** A socket left behind by a crashed daemon goes; one that still answers means a second daemon. */
-async function removeStaleSocket(path: string): Promise<void> {
+async function removeStaleSocket(path: string, label: SocketLabel): Promise<void> {
   let info: Awaited<ReturnType<typeof lstat>>;
   try {
     info = await lstat(path);
@@ -133,7 +150,7 @@ async function removeStaleSocket(path: string): Promise<void> {
   if (await answers(path)) {
     throw new LocalApiSocketError(
       "in-use",
-      `another cairn-server already serves ${path}; stop it or use another state directory`,
+      `another cairn-server already serves ${path}; stop it or use another ${label.elsewhere}`,
       { path },
     );
   }
@@ -151,7 +168,8 @@ function answers(path: string): Promise<boolean> {
   });
 }
 
-function listenPrivately(server: http.Server, path: string): Promise<void> {
+/** Binds `server` to `path`; the socket file is created with mode 0600. */
+export function listenPrivately(server: http.Server, path: string): Promise<void> {
   return new Promise((resolve, reject) => {
     server.once("error", reject);
     // bind() runs synchronously inside listen(), so only the socket file gets this umask

@@ -32,11 +32,18 @@ export interface ServerOptions {
   logger: Logger;
   /** Routes defined elsewhere, e.g. the access routes of the auth module. */
   extraRoutes?: (services: ServerServices) => Route[];
+  /**
+   * The root-only routes (disks, network): by default run here with the real commands; a
+   * forwarder to the privileged service, or a recording runner in tests, replaces them.
+   */
+  systemRoutes?: (services: ServerServices) => Route[];
   /** How a first-start self-signed certificate is made. */
   certificate?: SelfSignedOptions;
   maxJsonBodyBytes?: number;
   /** Node name in UPIDs (default: the host name). */
   nodeName?: string;
+  /** Milliseconds a backup or reader session may stay silent before it is closed. */
+  sessionIdleMs?: number;
   /** Also serve the API on this Unix socket, every caller as root@pam (`cairn-manager`). */
   localApiSocket?: string;
 }
@@ -77,10 +84,12 @@ export class CairnServer {
       logger,
     };
     const routes = new RouteTable([
-      ...serverRoutes(services),
+      ...serverRoutes(services, options.systemRoutes?.(services)),
       ...(options.extraRoutes?.(services) ?? []),
     ]);
-    const upgrades = new UpgradeRegistry(options.access, logger);
+    const upgrades = new UpgradeRegistry(options.access, logger, {
+      ...(options.sessionIdleMs !== undefined && { sessionIdleMs: options.sessionIdleMs }),
+    });
     listener = new HttpsListener({
       host: options.host ?? "::",
       port: options.port ?? DEFAULT_PORT,

@@ -80,7 +80,8 @@ debTest("the control fields name the package, its version and its dependencies",
     "zfsutils-linux | zfs-fuse",
     "zstd",
     "util-linux",
-    "ifupdown2 | ifupdown",
+    "ifupdown | ifupdown2",
+    "dhcpcd-base",
     "smartmontools",
     "gdisk",
   ]) {
@@ -115,6 +116,7 @@ debTest(
     );
     for (const path of [
       "/usr/lib/systemd/system/cairn-server.service",
+      "/usr/lib/systemd/system/cairn-privileged.service",
       "/usr/lib/systemd/system/getty@tty1.service.d/cairn-console.conf",
       "/usr/lib/systemd/system/serial-getty@ttyS0.service.d/cairn-console.conf",
       "/usr/lib/cairn/cairn-console",
@@ -151,6 +153,7 @@ debTest("the maintainer scripts parse and handle the Debian actions", async (t) 
   t.regex(postinst, /getent passwd backup/);
   t.regex(postinst, /own_dir \/etc\/cairn/);
   t.regex(postinst, /own_dir \/var\/lib\/cairn/);
+  t.regex(postinst, /^units="cairn-privileged\.service cairn-server\.service"$/m);
   const postrm = await readFile(join(control, "postrm"), "utf8");
   // configuration goes on purge only
   const purge = postrm.slice(postrm.indexOf("\npurge)"));
@@ -170,8 +173,20 @@ debTest("the units run the daemon as backup and the console on tty1 and ttyS0", 
   t.regex(service, /^User=backup$/m);
   t.regex(
     service,
-    /^ExecStart=\/usr\/bin\/cairn-server --config-dir \/etc\/cairn --state-dir \/var\/lib\/cairn$/m,
+    /^ExecStart=\/usr\/bin\/cairn-server --config-dir \/etc\/cairn --state-dir \/var\/lib\/cairn --privileged-socket \/run\/cairn\/privileged\.sock$/m,
   );
+  t.regex(service, /^After=.*\bcairn-privileged\.service\b/m);
+  t.regex(service, /^Wants=cairn-privileged\.service$/m);
+  // the privileged half: root, its socket in a runtime directory the daemon can enter
+  const privileged = await readFile(join(units, "cairn-privileged.service"), "utf8");
+  t.regex(privileged, /^User=root$/m);
+  t.regex(
+    privileged,
+    /^ExecStart=\/usr\/bin\/cairn-server --privileged --config-dir \/etc\/cairn --state-dir \/var\/lib\/cairn --socket \/run\/cairn\/privileged\.sock$/m,
+  );
+  t.regex(privileged, /^RuntimeDirectory=cairn$/m);
+  t.regex(privileged, /^RuntimeDirectoryMode=0755$/m);
+  t.regex(privileged, /^WantedBy=multi-user\.target$/m);
   t.regex(service, /^StandardOutput=journal$/m);
   t.regex(service, /^WantedBy=multi-user\.target$/m);
   for (const dropIn of ["getty@tty1.service.d", "serial-getty@ttyS0.service.d"]) {

@@ -106,6 +106,7 @@ export function createApiDispatcher(options: DispatcherOptions) {
       params,
       remoteAddress: request.socket.remoteAddress ?? "",
       ...(route.rawBody && { body }),
+      original: { method: request.method ?? "", url, headers: request.headers, body },
       setHeader: (name, value) => response.setHeader(name, value),
     };
     const result = await route.handler(context);

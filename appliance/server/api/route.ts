@@ -1,3 +1,4 @@
+import type { IncomingHttpHeaders } from "node:http";
 import type { z } from "zod";
 
 export type HttpMethod = "GET" | "POST" | "PUT" | "DELETE";
@@ -21,6 +22,15 @@ export type RoutePermission =
   | { kind: "authenticated" }
   | { kind: "privileges"; path: string; privileges: readonly string[]; any?: boolean };
 
+/** A request as it arrived, for a route that passes it on unchanged (the privileged service). */
+export interface OriginalRequest {
+  method: string;
+  /** Path and query, e.g. `/api2/json/nodes/localhost/disks/list?include-partitions=1`. */
+  url: string;
+  headers: IncomingHttpHeaders;
+  body: Buffer;
+}
+
 /** What a handler sees: the caller, its validated parameters, and the request's source address. */
 export interface RouteContext<P> {
   auth: AuthInfo | undefined;
@@ -28,6 +38,8 @@ export interface RouteContext<P> {
   remoteAddress: string;
   /** The raw request body for routes that take one as data (uploads); undefined otherwise. */
   body?: Buffer;
+  /** The request as received; set by the HTTP dispatcher. */
+  original?: OriginalRequest;
   /** Extra headers to set on the answer (e.g. Set-Cookie). */
   setHeader(name: string, value: string): void;
 }

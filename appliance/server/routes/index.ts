@@ -9,14 +9,16 @@ import { maintenanceRoutes } from "./datastore/maintenance.js";
 import { namespaceRoutes } from "./datastore/namespaces.js";
 import { pruneRoutes } from "./datastore/prune.js";
 import { snapshotRoutes } from "./datastore/snapshots.js";
-import { nodesDiskRoutes } from "./nodes-disks.js";
-import { nodesNetworkRoutes } from "./nodes-network.js";
 import { rootRoutes } from "./root.js";
 import type { ServerServices } from "./services.js";
+import { systemRoutes } from "./system.js";
 import { taskRoutes } from "./tasks.js";
 
-/** Every route this folder defines (the access routes live with the auth module). */
-export function serverRoutes(services: ServerServices): Route[] {
+/**
+ * Every route this folder defines (the access routes live with the auth module). `system`
+ * replaces the root-only routes run in this process (a forwarder to the privileged service).
+ */
+export function serverRoutes(services: ServerServices, system?: Route[]): Route[] {
   return [
     ...rootRoutes(),
     ...taskRoutes(services),
@@ -29,7 +31,6 @@ export function serverRoutes(services: ServerServices): Route[] {
     ...pruneRoutes(services),
     ...namespaceRoutes(services),
     ...downloadRoutes(services),
-    ...nodesDiskRoutes(services, { runner: execaRunner }),
-    ...nodesNetworkRoutes(services, { runner: execaRunner }),
+    ...(system ?? systemRoutes(services, { runner: execaRunner })),
   ];
 }

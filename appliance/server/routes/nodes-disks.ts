@@ -13,6 +13,7 @@ import {
 import { defineRoute, type Route } from "../api/route.js";
 import { apiBoolean, apiInteger, apiList, storeName } from "../api/schema-types.js";
 import { createConfiguredDatastore } from "../datastore-setup.js";
+import { type FileOwner, giveTreeTo } from "../tasks/file-owner.js";
 import { checkNode, nodeParam } from "./node.js";
 import { PRIV } from "./privileges.js";
 import type { ServerServices } from "./services.js";
@@ -24,6 +25,8 @@ export interface SystemRouteOptions {
   mountRoot?: string;
   /** Root of the configuration files (`/` on the appliance). */
   root?: string;
+  /** In the privileged service: who gets a new datastore's files (the public daemon's user). */
+  datastoreOwner?: FileOwner;
 }
 
 const diskPath = z
@@ -198,6 +201,12 @@ export function nodesDiskRoutes(services: ServerServices, options: SystemRouteOp
                   task.log(message),
                 ),
             });
+            if (request.addDatastore && options.datastoreOwner !== undefined) {
+              // created as root, used by the unprivileged daemon: chunks, config file and its locks
+              task.log(`giving the datastore to uid ${options.datastoreOwner.uid}`);
+              await giveTreeTo(options.datastoreOwner, `${mountRoot}/${params.name}`);
+              await giveTreeTo(options.datastoreOwner, services.datastores.config.dir);
+            }
           },
         });
       },

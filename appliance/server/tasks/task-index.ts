@@ -2,6 +2,7 @@ import { appendFile, mkdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { writeFileAtomic } from "../../datastore/atomic-file.js";
 import { LockDirectory } from "../../datastore/locks.js";
+import { type FileOwner, giveTo } from "./file-owner.js";
 import { exitStatus, oneLine, parseExitStatus, type TaskState } from "./task-state.js";
 
 export interface FinishedTask {
@@ -14,6 +15,7 @@ export interface FinishedTask {
 const ACTIVE_FILE = "active";
 const ARCHIVE_FILE = "archive";
 const LOCK_TIMEOUT_MS = 10_000;
+const INDEX_LOCK = "task index";
 
 /**
  * Which tasks exist, shared by every process using the state directory (the daemon and
@@ -23,18 +25,29 @@ const LOCK_TIMEOUT_MS = 10_000;
 export class TaskIndex {
   readonly #locks: LockDirectory;
 
-  constructor(readonly dir: string) {
+  constructor(
+    readonly dir: string,
+    private readonly owner?: FileOwner,
+  ) {
     this.#locks = new LockDirectory(join(dir, ".locks"));
   }
 
   async #locked<T>(work: () => Promise<T>): Promise<T> {
     await mkdir(this.dir, { recursive: true });
-    const lock = await this.#locks.acquire("task index", "exclusive", {
+    const lock = await this.#locks.acquire(INDEX_LOCK, "exclusive", {
       timeoutMs: LOCK_TIMEOUT_MS,
       purpose: "update the task index",
     });
     try {
-      return await work();
+      const result = await work();
+      await giveTo(this.owner, [
+        this.dir,
+        this.#locks.dir,
+        this.#locks.pathOf(INDEX_LOCK),
+        join(this.dir, ACTIVE_FILE),
+        join(this.dir, ARCHIVE_FILE),
+      ]);
+      return result;
     } finally {
       lock.release();
     }

@@ -2,6 +2,7 @@ import { once } from "node:events";
 import { createWriteStream, type WriteStream } from "node:fs";
 import { mkdir, readFile } from "node:fs/promises";
 import { dirname } from "node:path";
+import { type FileOwner, giveTo } from "./file-owner.js";
 
 /** Local time with its UTC offset, as PBS stamps task log lines: `2024-06-01T10:00:00+02:00`. */
 export function localTimestamp(date = new Date()): string {
@@ -19,10 +20,11 @@ export function localTimestamp(date = new Date()): string {
 export class TaskLogWriter {
   private constructor(private readonly stream: WriteStream) {}
 
-  static async open(path: string): Promise<TaskLogWriter> {
+  static async open(path: string, owner?: FileOwner): Promise<TaskLogWriter> {
     await mkdir(dirname(path), { recursive: true });
     const stream = createWriteStream(path, { flags: "a", mode: 0o640 });
     await once(stream, "open");
+    await giveTo(owner, [dirname(path), path]);
     return new TaskLogWriter(stream);
   }
 

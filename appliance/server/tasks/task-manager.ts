@@ -2,6 +2,7 @@ import { access } from "node:fs/promises";
 import { hostname } from "node:os";
 import { join } from "node:path";
 import type { Logger } from "pino";
+import type { FileOwner } from "./file-owner.js";
 import { processAlive, processStartTime } from "./process-start.js";
 import { TaskError } from "./task-errors.js";
 import { type FinishedTask, TaskIndex } from "./task-index.js";
@@ -104,9 +105,11 @@ export class TaskManager {
     readonly dir: string,
     private readonly logger: Logger,
     node = nodeName(),
+    /** Owner of the files it writes, when it is not this process's user. */
+    private readonly owner?: FileOwner,
   ) {
     this.node = node;
-    this.#index = new TaskIndex(dir);
+    this.#index = new TaskIndex(dir, owner);
   }
 
   /** Records tasks left active by processes that are gone as ended in an unknown state. */
@@ -143,7 +146,7 @@ export class TaskManager {
       authId: options.authId,
     };
     const text = formatUpid(upid);
-    const log = await TaskLogWriter.open(this.logPath(upid, text));
+    const log = await TaskLogWriter.open(this.logPath(upid, text), this.owner);
     await this.#index.addActive(text);
     const controller = new AbortController();
     const done = this.#run(text, options, log, controller.signal);

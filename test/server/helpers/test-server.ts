@@ -26,6 +26,8 @@ export async function startTestServer(
     logger?: Logger;
     maxJsonBodyBytes?: number;
     extraRoutes?: (services: ServerServices) => Route[];
+    /** Replaces the system routes (disks, network) run with the real commands. */
+    systemRoutes?: (services: ServerServices) => Route[];
     root?: string;
     host?: string;
   } = {},
@@ -45,6 +47,7 @@ export async function startTestServer(
     nodeName: "testnode",
     ...(options.maxJsonBodyBytes !== undefined && { maxJsonBodyBytes: options.maxJsonBodyBytes }),
     ...(options.extraRoutes && { extraRoutes: options.extraRoutes }),
+    ...(options.systemRoutes && { systemRoutes: options.systemRoutes }),
   });
   return {
     server,
