@@ -29,6 +29,8 @@ export interface RequestAccess {
     permission: RoutePermission,
     params: Readonly<Record<string, unknown>>,
   ): MaybePromise<unknown>;
+  /** Whether a user or token exists and may be used now; absent where accounts aren't known. */
+  isActiveAuthId?(authId: string): MaybePromise<boolean>;
 }
 
 function isForbidden(err: unknown): boolean {

@@ -152,6 +152,27 @@ test("a connection dropped mid-backup leaves no snapshot and a failed task", asy
   t.is((await env.store.listSnapshots([], { type: "vm", id: "100" }))[0]?.finished, true);
 });
 
+test("a silent session is closed after the idle time: no snapshot left, the group free again", async (t) => {
+  // long enough that a busy machine never pauses a working session this long
+  const env = await startTestServer(t, { sessionIdleMs: 3000 });
+  const { token } = await env.user("backup", "DatastoreBackup");
+  const writer = await BackupWriterClient.start(env.address(token), { store: STORE, ...SNAPSHOT });
+  await writer.uploadBlob(CONFIG, encodeBlob(Buffer.from("memory: 1\n")));
+  const dir = env.store.snapshotDir({ ns: [], ...SNAPSHOT });
+  t.true(existsSync(dir));
+  // the client now says nothing: the server gives up on it
+  t.true(await eventually(() => !existsSync(dir), 30_000), "snapshot directory removed");
+  t.true(
+    await eventually(async () => (await backupTasks(env))[0]?.status !== undefined),
+    "task ended",
+  );
+  t.is((await backupTasks(env))[0]!.status, "backup ended without finish");
+  await t.throwsAsync(writer.uploadBlob("late.blob", encodeBlob(Buffer.from("x"))));
+  const next = await BackupWriterClient.start(env.address(token), { store: STORE, ...SNAPSHOT });
+  await writeBackup(next, SNAPSHOT, sampleContent("after-idle", MiB));
+  t.is((await env.store.listSnapshots([], { type: "vm", id: "100" }))[0]?.finished, true);
+});
+
 test("a second client writing the same group at once is refused", async (t) => {
   const env = await startTestServer(t);
   const { token } = await env.user("backup", "DatastoreBackup");

@@ -19,14 +19,17 @@ let store: Datastore;
 
 test.before(async () => {
   server = await startTestServer({
-    access: new StandInAccess([
-      { authId: "backup@pbs", path: "/datastore/store1", privileges: ["Datastore.Backup"] },
-      {
-        authId: "reader@pbs",
-        path: "/datastore/store1",
-        privileges: ["Datastore.Audit", "Datastore.Read"],
-      },
-    ]),
+    access: new StandInAccess(
+      [
+        { authId: "backup@pbs", path: "/datastore/store1", privileges: ["Datastore.Backup"] },
+        {
+          authId: "reader@pbs",
+          path: "/datastore/store1",
+          privileges: ["Datastore.Audit", "Datastore.Read"],
+        },
+      ],
+      ["root@pam", "backup@pbs", "backup@pbs!tok", "reader@pbs", "other@pbs"],
+    ),
   });
   store = await addStore(server.configDir, "store1", join(server.root, "store1"));
   for (const time of [T1, T2, T3])
@@ -375,6 +378,10 @@ test.serial("owners change within the rules", async (t) => {
       .status,
     200,
   );
+  t.is(await store.getOwner([], "host", "web"), "backup@pbs!tok");
+  const ghost = await send("POST", "/change-owner", { ...body, "new-owner": "ghost@pbs" });
+  t.is(ghost.status, 400);
+  t.regex(ghost.json.message, /new-owner: ghost@pbs is not an existing/);
   t.is(await store.getOwner([], "host", "web"), "backup@pbs!tok");
   t.is((await send("POST", "/change-owner", body)).status, 200);
   t.is(await store.getOwner([], "host", "web"), "other@pbs");

@@ -1,5 +1,7 @@
 import type { AuthInfo, RoutePermission } from "../api/route.js";
+import { isAccountActive } from "./account-state.js";
 import { AuthConfig } from "./auth-config.js";
+import { parseTokenId } from "./auth-id.js";
 import { Authenticator, type AuthenticatorOptions, type AuthRequest } from "./authenticator.js";
 import { Authorizer } from "./authorizer.js";
 import { loadOrCreateAuthKeys } from "./keys.js";
@@ -32,6 +34,17 @@ export class AccessControl {
   /** Who sent the request, undefined without credentials; throws 401 on bad credentials. */
   authenticate(request: AuthRequest): Promise<AuthInfo | undefined> {
     return this.authenticator.authenticate(request);
+  }
+
+  /** Whether a user or API token exists, is enabled and has not expired (and, for a token, its user). */
+  async isActiveAuthId(authId: string): Promise<boolean> {
+    const { users, tokens } = await this.config.users.read();
+    const now = Math.floor(Date.now() / 1000);
+    if (!authId.includes("!")) return isAccountActive(users.get(authId), now);
+    const token = parseTokenId(authId);
+    return (
+      isAccountActive(users.get(token.userId), now) && isAccountActive(tokens.get(authId), now)
+    );
   }
 
   /** Enforces a route's permission with its validated parameters; throws 401 or 403. */

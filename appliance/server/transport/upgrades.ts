@@ -16,7 +16,11 @@ const MiB = 1024 * 1024;
 export const DEFAULT_HTTP2_SETTINGS: http2.Settings = {
   initialWindowSize: 32 * MiB,
   maxFrameSize: 4 * MiB,
+  // the client pipelines 8 uploads; the cap keeps one client from opening streams without bound
+  maxConcurrentStreams: 64,
 };
+/** A session with no frame in either direction for this long is closed (its backup aborted). */
+export const DEFAULT_SESSION_IDLE_MS = 15 * 60 * 1000;
 const DEFAULT_CONNECTION_WINDOW = 32 * MiB;
 /** Room for a full window of pipelined uploads per session, in MB as Node counts it. */
 const DEFAULT_SESSION_MEMORY_MB = 256;
@@ -67,10 +71,15 @@ export class UpgradeRegistry {
   readonly #protocols = new Map<string, UpgradeProtocol>();
   readonly #sessions = new Set<ServerHttp2Session>();
 
+  readonly #idleMs: number;
+
   constructor(
     private readonly access: RequestAccess,
     private readonly logger: Logger,
-  ) {}
+    options: { sessionIdleMs?: number } = {},
+  ) {
+    this.#idleMs = options.sessionIdleMs ?? DEFAULT_SESSION_IDLE_MS;
+  }
 
   register<S extends z.ZodType>(protocol: UpgradeProtocol<S>): void {
     const path = `${API_PREFIX}${protocol.path}`;
@@ -171,6 +180,11 @@ export class UpgradeRegistry {
     session.on("error", (err) =>
       this.logger.warn({ err, path: protocol.path }, "http2 session error"),
     );
+    // a silent client must not hold its group's lock (and the snapshot dir) forever
+    session.setTimeout(this.#idleMs, () => {
+      this.logger.warn({ path: protocol.path, idleMs: this.#idleMs }, "idle session closed");
+      session.destroy(new Error(`no traffic for ${this.#idleMs} ms`));
+    });
     this.#sessions.add(session);
     session.once("close", () => this.#sessions.delete(session));
     return session;

@@ -109,3 +109,18 @@ test("a file that turns bad while running is reported on the next read", async (
   writeFileSync(join(dir, "acl.cfg"), "garbage\n");
   await t.throwsAsync(access.config.acl.read(), { message: /^acl\.cfg: line 1: expected acl:/ });
 });
+
+test("active auth ids: existing enabled users and tokens of enabled users", async (t) => {
+  const { access } = await tempAccess(t);
+  await createUser(access.config, "alice@pbs", {}, "alice-secret", CHEAP_COST);
+  await createUser(access.config, "bob@pbs", { enable: false }, "bob-secret", CHEAP_COST);
+  await createToken(access.config, "alice@pbs", "backup", {});
+  await createToken(access.config, "bob@pbs", "backup", {});
+  t.true(await access.isActiveAuthId("root@pam"));
+  t.true(await access.isActiveAuthId("alice@pbs"));
+  t.true(await access.isActiveAuthId("alice@pbs!backup"));
+  t.false(await access.isActiveAuthId("ghost@pbs"), "unknown user");
+  t.false(await access.isActiveAuthId("alice@pbs!other"), "unknown token");
+  t.false(await access.isActiveAuthId("bob@pbs"), "disabled user");
+  t.false(await access.isActiveAuthId("bob@pbs!backup"), "token of a disabled user");
+});

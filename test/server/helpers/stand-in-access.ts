@@ -43,7 +43,15 @@ export function fillPath(template: string, params: Readonly<Record<string, unkno
 export class StandInAccess implements RequestAccess {
   readonly calls: { permission: RoutePermission; params: Record<string, unknown> }[] = [];
 
-  constructor(private readonly grants: Grant[] = []) {}
+  /** `accounts`: the auth ids that exist; without it every id counts as an active account. */
+  constructor(
+    private readonly grants: Grant[] = [],
+    private readonly accounts?: readonly string[],
+  ) {}
+
+  isActiveAuthId(authId: string): boolean {
+    return this.accounts === undefined || this.accounts.includes(authId);
+  }
 
   authenticate(request: CredentialSource): AuthInfo | undefined {
     const header = request.headers.authorization;

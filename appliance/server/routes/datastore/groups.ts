@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { ownerMatches } from "../../../datastore/owner.js";
-import { forbidden } from "../../api/api-errors.js";
+import { ApiError, forbidden } from "../../api/api-errors.js";
 import { defineRoute, type Route } from "../../api/route.js";
 import { authId } from "../../api/schema-types.js";
 import type { ServerServices } from "../services.js";
@@ -109,6 +109,13 @@ export function groupRoutes(services: ServerServices): Route[] {
               `permission check failed - ${auth!.authId} may only hand a group to itself or its own tokens`,
             );
           }
+        }
+        const active = await services.access.isActiveAuthId?.(params["new-owner"]);
+        if (active === false) {
+          throw new ApiError(
+            "bad-request",
+            `new-owner: ${params["new-owner"]} is not an existing, enabled user or API token`,
+          );
         }
         await group.store.setOwner(group.ns, group.type, group.id, params["new-owner"]);
         return null;
