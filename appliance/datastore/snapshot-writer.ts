@@ -2,9 +2,13 @@ import { createHash } from "node:crypto";
 import { type FileHandle, mkdir, open, readFile, rm } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { MAX_UPLOADED_BLOB_SIZE, verifyBlobCrc } from "../format/blob.js";
-import { DynamicIndexWriter } from "../format/dynamic-index.js";
+import { DynamicIndexReader, DynamicIndexWriter } from "../format/dynamic-index.js";
 import { FormatError } from "../format/errors.js";
-import { DEFAULT_FIXED_CHUNK_SIZE, FixedIndexWriter } from "../format/fixed-index.js";
+import {
+  DEFAULT_FIXED_CHUNK_SIZE,
+  FixedIndexReader,
+  FixedIndexWriter,
+} from "../format/fixed-index.js";
 import type { IndexCloseResult, PositionalWriter } from "../format/index-file.js";
 import { findManifestFile, type Manifest } from "../format/manifest.js";
 import { fsyncDirectory, writeFileAtomic } from "./atomic-file.js";
@@ -268,12 +272,42 @@ export class SnapshotWriter {
   }
 
   /**
+   * Places an index file copied whole from another datastore (sync): parsed, its recomputed
+   * checksum and data size recorded for finish() to check against the manifest. The chunks it
+   * names must already be in the store; the caller inserts them first.
+   */
+  copyIndex(name: string, bytes: Buffer): Promise<{ size: number; csum: string }> {
+    return this.#track("copy an index", async () => {
+      const extension = name.endsWith(".fidx") ? ".fidx" : ".didx";
+      const filename = this.#claimName(name, extension);
+      try {
+        const index =
+          extension === ".fidx" ? FixedIndexReader.parse(bytes) : DynamicIndexReader.parse(bytes);
+        const { csum, size } = index.verify();
+        await writeFileAtomic(join(this.dir, filename), bytes, {
+          fsync: this.datastore.syncLevel === "file",
+        });
+        const written = { size, csum: csum.toString("hex") };
+        this.#written.set(filename, written);
+        return written;
+      } catch (err) {
+        this.#written.delete(filename);
+        throw err;
+      }
+    });
+  }
+
+  /**
    * Completes the backup: every index closed, at least one file, the manifest (an object, or the
    * encoded `index.json.blob` the client uploads) matching what was written; then the data made
    * durable per sync level and the manifest written with the upload stats. Any failure aborts
-   * the backup. Returns the manifest as written.
+   * the backup. Returns the manifest as written. With `keepBytes` (sync), an encoded manifest is
+   * written byte for byte as the source holds it, without upload stats.
    */
-  async finish(input: Manifest | Uint8Array): Promise<Manifest> {
+  async finish(
+    input: Manifest | Uint8Array,
+    options: { keepBytes?: boolean } = {},
+  ): Promise<Manifest> {
     this.#requireOpen("finish the backup");
     this.#state = "finishing";
     try {
@@ -297,11 +331,17 @@ export class SnapshotWriter {
       const manifest = input instanceof Uint8Array ? decodeManifestBlob(input) : input;
       this.#checkManifest(manifest);
       await this.#syncData();
-      const final: Manifest = {
-        ...manifest,
-        unprotected: { ...manifest.unprotected, chunk_upload_stats: this.stats },
-      };
-      await writeManifestFile(this.dir, final, { fsync: this.datastore.fsyncMetadata });
+      const fsync = this.datastore.fsyncMetadata;
+      let final: Manifest = manifest;
+      if (options.keepBytes && input instanceof Uint8Array) {
+        await writeFileAtomic(join(this.dir, MANIFEST_BLOB_NAME), input, { fsync });
+      } else {
+        final = {
+          ...manifest,
+          unprotected: { ...manifest.unprotected, chunk_upload_stats: this.stats },
+        };
+        await writeManifestFile(this.dir, final, { fsync });
+      }
       this.#state = "finished";
       this.#release();
       return final;

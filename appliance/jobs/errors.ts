@@ -7,7 +7,10 @@ export type JobErrorKind =
   | "not-found"
   | "exists"
   | "busy"
-  | "bad-config";
+  | "bad-config"
+  | "bad-source"
+  | "remote-failed"
+  | "failed";
 
 const HTTP_STATUS: Record<JobErrorKind, number> = {
   "bad-calendar-event": 400,
@@ -16,6 +19,12 @@ const HTTP_STATUS: Record<JobErrorKind, number> = {
   exists: 409,
   busy: 409,
   "bad-config": 400,
+  /** A sync source served data that does not match its own manifest. */
+  "bad-source": 502,
+  /** A remote could not be reached, refused the login or a call. */
+  "remote-failed": 502,
+  /** A job ran and some of its work failed (the task log lists what). */
+  failed: 500,
 };
 
 /** A refused schedule, an unknown or busy job (`CAIRN_E_JOB_…`). */

@@ -28,6 +28,8 @@ export class JsonConfigFile<S extends z.ZodType> {
     readonly filename: string,
     private readonly schema: S,
     private readonly empty: () => z.infer<S>,
+    /** File mode of the written file; 0o600 for files holding secrets. */
+    private readonly mode = 0o640,
   ) {
     this.path = join(dir, filename);
     this.#locks = new LockDirectory(join(dir, ".locks"));
@@ -93,7 +95,7 @@ export class JsonConfigFile<S extends z.ZodType> {
       }
       const next = checked.data;
       const bytes = Buffer.from(`${JSON.stringify(next, null, 2)}\n`);
-      await writeFileAtomic(this.path, bytes, { fsync: true, mode: 0o640 });
+      await writeFileAtomic(this.path, bytes, { fsync: true, mode: this.mode });
       return { value: next, digest: digestOf(bytes) };
     } finally {
       lock.release();

@@ -12,22 +12,25 @@ const AUDIT = [PRIV.datastoreAudit, PRIV.datastoreModify];
 const RUN: Record<string, readonly string[]> = {
   prune: [PRIV.datastoreModify, PRIV.datastorePrune],
   verify: [PRIV.datastoreVerify, PRIV.datastoreModify],
+  sync: [PRIV.datastoreBackup, PRIV.datastoreModify],
 };
 
-/** `/admin/{prune,verify}` and `/admin/gc`: jobs with their state, and running one now. */
+/** `/admin/{prune,verify,sync}` and `/admin/gc`: jobs with their state, and running one now. */
 export function jobAdminRoutes(services: ServerServices, jobs: Jobs): Route[] {
   const entries = async (
-    kind: "prune" | "verify",
+    kind: "prune" | "verify" | "sync",
   ): Promise<[string, Record<string, unknown> & { store: string }][]> =>
     kind === "prune"
       ? Object.entries((await jobs.pruneJobs.read()).value.prune)
-      : Object.entries((await jobs.verifyJobs.read()).value.verify);
+      : kind === "sync"
+        ? Object.entries((await jobs.syncJobs.read()).value.sync)
+        : Object.entries((await jobs.verifyJobs.read()).value.verify);
   const scheduled = async (kind: string, id: string): Promise<ScheduledJob> => {
     const job = (await jobs.list()).find((each) => each.kind === kind && each.id === id);
     if (job === undefined) throw jobNotFound(kind, id);
     return job;
   };
-  const perKind = (kind: "prune" | "verify"): Route[] => [
+  const perKind = (kind: "prune" | "verify" | "sync"): Route[] => [
     defineRoute({
       method: "GET",
       path: `/admin/${kind}`,
@@ -85,6 +88,7 @@ export function jobAdminRoutes(services: ServerServices, jobs: Jobs): Route[] {
   return [
     ...perKind("prune"),
     ...perKind("verify"),
+    ...perKind("sync"),
     defineRoute({
       method: "GET",
       path: "/admin/gc",

@@ -9,6 +9,9 @@ export const PRIV = {
   datastoreVerify: "Datastore.Verify",
   datastoreBackup: "Datastore.Backup",
   datastorePrune: "Datastore.Prune",
+  remoteAudit: "Remote.Audit",
+  remoteModify: "Remote.Modify",
+  remoteRead: "Remote.Read",
 } as const;
 
 /** Every datastore privilege: holding any of them makes a datastore visible in lists. */
