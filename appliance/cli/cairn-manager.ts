@@ -5,10 +5,15 @@ import { addLocationOptions, ManagerContext } from "./manager-context.js";
 import { registerDatastoreCommands } from "./manager-datastore.js";
 import { registerGcCommands } from "./manager-gc.js";
 import { registerCalendarCommand } from "./manager-jobs-calendar.js";
+import { registerNotificationCommands } from "./manager-notification.js";
 import { registerPruneCommand } from "./manager-prune.js";
+import { registerPruneJobCommands } from "./manager-prune-job.js";
+import { registerRemoteCommands } from "./manager-remote.js";
+import { registerSyncJobCommands } from "./manager-sync.js";
 import { registerTaskCommands } from "./manager-task.js";
 import { registerUserCommands } from "./manager-user.js";
 import { registerVerifyCommand } from "./manager-verify.js";
+import { registerVerifyJobCommands } from "./manager-verify-job.js";
 import { newProgram, runProgram } from "./program.js";
 
 const program = newProgram(
@@ -23,6 +28,11 @@ registerAclCommands(program, manager);
 registerGcCommands(program, manager);
 registerPruneCommand(program, manager);
 registerVerifyCommand(program, manager);
+registerPruneJobCommands(program, manager);
+registerVerifyJobCommands(program, manager);
+registerNotificationCommands(program, manager);
+registerRemoteCommands(program, manager);
+registerSyncJobCommands(program, manager);
 registerTaskCommands(program, manager);
 registerCertCommands(program, manager);
 registerCalendarCommand(program);

@@ -196,7 +196,10 @@ async function verifyFile(
     bytes = await readFile(join(dir, file.filename));
   } catch (err) {
     if (!isMissing(err)) throw err;
-    report(result, { file: file.filename, message: "file is missing" });
+    verifier.log(
+      "error",
+      report(result, { file: file.filename, message: "file is missing" }).message,
+    );
     return;
   }
   try {
@@ -209,7 +212,10 @@ async function verifyFile(
     }
   } catch (err) {
     if (err instanceof VerifyFailure || isFormatProblem(err)) {
-      report(result, { file: file.filename, message: messageOf(err) });
+      verifier.log(
+        "error",
+        report(result, { file: file.filename, message: messageOf(err) }).message,
+      );
       return;
     }
     throw err;
@@ -267,7 +273,10 @@ async function verifyIndexChunks(
     if (problem !== undefined) {
       errors++;
       result.chunks.errors++;
-      report(result, { file: file.filename, digest, message: problem });
+      verifier.log(
+        "error",
+        report(result, { file: file.filename, digest, message: problem }).message,
+      );
     }
   }
   const seconds = ((performance.now() - started) / 1000).toFixed(2);

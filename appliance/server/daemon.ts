@@ -1,12 +1,15 @@
 import { mkdir } from "node:fs/promises";
 import { hostname } from "node:os";
 import type { Logger } from "pino";
+import { PoolHealthWatcher, watchPoolHealth } from "../jobs/notifications/pool-health.js";
 import { backupUpgrade, readerUpgrade } from "../protocol/index.js";
+import { detectZfsCapabilities, execaRunner, Zpool } from "../system/index.js";
 import { AccessControl } from "./auth/access-control.js";
 import { datastoreConfigFile } from "./config/datastore-config.js";
 import { DatastoreRegistry } from "./datastore-registry.js";
 import { embeddedLayout, prepareEmbedded } from "./embedded.js";
 import { localApiSocketPath } from "./local-api-socket.js";
+import { forwardingSystemRoutes } from "./privileged/forwarding-routes.js";
 import { accessRoutes } from "./routes/access.js";
 import { createJobs, type Jobs } from "./routes/jobs-setup.js";
 import { CairnServer } from "./server.js";
@@ -23,6 +26,8 @@ export interface DaemonOptions {
   print: (line: string) => void;
   /** Milliseconds running tasks and sessions get to finish on SIGTERM. */
   graceMs?: number;
+  /** Forward the system routes (disks, network) to the privileged service on this socket. */
+  privilegedSocket?: string;
 }
 
 /** The URL to show: a bound address as is, the wildcard as this host's name. */
@@ -50,6 +55,7 @@ export async function runDaemon(options: DaemonOptions): Promise<void> {
       )
     : undefined;
   let jobs: Jobs | undefined;
+  const { privilegedSocket } = options;
   const server = await CairnServer.start({
     configDir: dirs.configDir,
     stateDir: dirs.stateDir,
@@ -62,10 +68,14 @@ export async function runDaemon(options: DaemonOptions): Promise<void> {
       return [...accessRoutes(access), ...jobs.routes];
     },
     localApiSocket: localApiSocketPath(dirs.stateDir),
+    ...(privilegedSocket !== undefined && {
+      systemRoutes: (services) => forwardingSystemRoutes(services, privilegedSocket),
+    }),
   });
   server.registerUpgrade(backupUpgrade(server.services));
   server.registerUpgrade(readerUpgrade(server.services));
   jobs?.scheduler.start();
+  const poolWatch = jobs && watchPools(jobs, options.logger);
   const { print } = options;
   const host = displayHost(options.host);
   if (server.certificateCreated) print("created a self-signed TLS certificate");
@@ -88,6 +98,7 @@ export async function runDaemon(options: DaemonOptions): Promise<void> {
     const onSignal = (signal: NodeJS.Signals) => {
       options.logger.info({ signal }, "signal received");
       jobs?.scheduler.stop();
+      poolWatch?.stop();
       process.once("SIGTERM", () => process.exit(1));
       process.once("SIGINT", () => process.exit(1));
       server
@@ -99,4 +110,18 @@ export async function runDaemon(options: DaemonOptions): Promise<void> {
     process.once("SIGINT", onSignal);
   });
   options.logger.info("stopped");
+}
+
+/** Notifies ZFS pool health changes (DEGRADED, FAULTED…) through the job notifier. */
+function watchPools(jobs: Jobs, logger: Logger): { stop(): void } {
+  let zpool: Zpool | undefined;
+  const watcher = new PoolHealthWatcher({
+    list: async () => {
+      zpool ??= new Zpool(execaRunner, await detectZfsCapabilities(execaRunner));
+      return zpool.list();
+    },
+    notify: (notification) => jobs.notifier.notify(notification),
+    hostname: jobs.notifier.hostname,
+  });
+  return watchPoolHealth(watcher, { onError: (message, err) => logger.info({ err }, message) });
 }

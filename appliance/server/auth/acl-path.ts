@@ -13,6 +13,7 @@ const SYSTEM_CHILDREN: Readonly<Record<string, number>> = {
   certificates: 0,
   disks: 0,
   log: 0,
+  notifications: 0,
   status: 0,
   tasks: 0,
   time: 0,

@@ -7,15 +7,21 @@ import {
   verifyJobFileSchema,
 } from "../../jobs/job-config.js";
 import { JobStateStore } from "../../jobs/job-state.js";
+import { jobNotification } from "../../jobs/notifications/notification.js";
+import { Notifier } from "../../jobs/notifications/notifier.js";
 import { runPruneJob } from "../../jobs/prune-job.js";
 import { type ScheduledJob, Scheduler } from "../../jobs/scheduler.js";
 import { runVerifyJob } from "../../jobs/verify-job.js";
 import type { Route } from "../api/route.js";
 import { JsonConfigFile } from "../config/json-config-file.js";
+import { type RemoteConfigFile, remoteConfigFile } from "../config/remote-config-file.js";
 import { configPruneJobRoutes } from "./config-jobs-prune.js";
 import { configVerifyJobRoutes } from "./config-jobs-verify.js";
+import { configNotificationRoutes, notificationsFile } from "./config-notifications.js";
+import type { NotificationsFile } from "./config-notifications-crud.js";
 import { jobAdminRoutes } from "./jobs-admin.js";
 import type { ServerServices } from "./services.js";
+import { scheduledSyncJobs, syncConfigRoutes, syncJobFile } from "./sync-setup.js";
 
 export interface JobsOptions {
   configDir: string;
@@ -24,6 +30,8 @@ export interface JobsOptions {
   now?: () => number;
   /** Zone schedules and prune buckets are read in (default: the process's). */
   timeZone?: string;
+  /** The sendmail program for mail targets (default /usr/sbin/sendmail). */
+  sendmailPath?: string;
 }
 
 export function pruneJobFile(configDir: string) {
@@ -41,8 +49,13 @@ export interface Jobs {
   scheduler: Scheduler;
   pruneJobs: ReturnType<typeof pruneJobFile>;
   verifyJobs: ReturnType<typeof verifyJobFile>;
+  syncJobs: ReturnType<typeof syncJobFile>;
+  remotes: RemoteConfigFile;
   /** Every configured job (prune, verify, gc) as the scheduler runs it. */
   list(): Promise<ScheduledJob[]>;
+  /** Sends job failures (and pool health changes) to the configured targets. */
+  notifier: Notifier;
+  notifications: NotificationsFile;
   routes: Route[];
 }
 
@@ -56,6 +69,8 @@ export function createJobs(services: ServerServices, options: JobsOptions): Jobs
   const { timeZone } = options;
   const pruneJobs = pruneJobFile(options.configDir);
   const verifyJobs = verifyJobFile(options.configDir);
+  const syncJobs = syncJobFile(options.configDir);
+  const remotes = remoteConfigFile(options.configDir);
   const list = async (): Promise<ScheduledJob[]> => {
     const jobs: ScheduledJob[] = [];
     for (const [id, config] of Object.entries((await pruneJobs.read()).value.prune)) {
@@ -66,6 +81,7 @@ export function createJobs(services: ServerServices, options: JobsOptions): Jobs
         ...(config.disable !== undefined && { disable: config.disable }),
         workerType: "prunejob",
         workerId: `${config.store}:${id}`,
+        store: config.store,
         run: async (task) =>
           runPruneJob(task, (await datastores.open(config.store)).store, config, timeZone),
       });
@@ -77,6 +93,7 @@ export function createJobs(services: ServerServices, options: JobsOptions): Jobs
         ...(config.schedule !== undefined && { schedule: config.schedule }),
         workerType: "verificationjob",
         workerId: `${config.store}:${id}`,
+        store: config.store,
         run: async (task) =>
           runVerifyJob(
             task,
@@ -93,6 +110,7 @@ export function createJobs(services: ServerServices, options: JobsOptions): Jobs
         ...(store["gc-schedule"] !== undefined && { schedule: store["gc-schedule"] }),
         workerType: "garbage_collection",
         workerId: store.name,
+        store: store.name,
         run: async (task) => {
           const { store: opened, tuning } = await datastores.open(store.name);
           await runGcJob(task, opened, {
@@ -107,8 +125,15 @@ export function createJobs(services: ServerServices, options: JobsOptions): Jobs
         },
       });
     }
+    jobs.push(...(await scheduledSyncJobs(syncJobs, remotes, datastores)));
     return jobs;
   };
+  const notifications = notificationsFile(options.configDir);
+  const notifier = new Notifier({
+    config: async () => (await notifications.read()).value,
+    ...(options.sendmailPath !== undefined && { sendmailPath: options.sendmailPath }),
+    onError: (message, err) => services.logger.warn({ err }, message),
+  });
   const scheduler = new Scheduler({
     jobs: list,
     tasks,
@@ -116,12 +141,37 @@ export function createJobs(services: ServerServices, options: JobsOptions): Jobs
     now,
     ...(timeZone !== undefined && { timeZone }),
     onError: (message, err) => services.logger.error({ err }, message),
+    onFinished: (job, run) =>
+      notifier.notify(async () =>
+        jobNotification({
+          kind: job.kind,
+          id: job.id,
+          ...(job.store !== undefined && { store: job.store }),
+          upid: run.upid,
+          exitstatus: run.exitstatus,
+          log: (await tasks.readLog(run.upid, 0, 0)).lines.map((line) => line.t),
+          hostname: notifier.hostname,
+          timestamp: Math.floor(now() / 1000),
+        }),
+      ),
   });
-  const jobs: Jobs = { scheduler, pruneJobs, verifyJobs, list, routes: [] };
+  const jobs: Jobs = {
+    scheduler,
+    pruneJobs,
+    verifyJobs,
+    syncJobs,
+    remotes,
+    list,
+    notifier,
+    notifications,
+    routes: [],
+  };
   jobs.routes = [
     ...configPruneJobRoutes(services, jobs),
     ...configVerifyJobRoutes(services, jobs),
+    ...syncConfigRoutes(services, jobs),
     ...jobAdminRoutes(services, jobs),
+    ...configNotificationRoutes(notifications, notifier),
   ];
   return jobs;
 }
