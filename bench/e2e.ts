@@ -6,6 +6,7 @@
  * borg (local, zstd 3) on the same data in the same run, and prints Cairn's ratios against each.
  *
  *   tsx bench/e2e.ts [--data DIR] [--dataset-script PATH] [--peers] [--json]
+ *                    [--change-detection-mode legacy|data|metadata]
  *
  * `--data DIR` keeps the generated pristine tree in DIR/files and reuses it next time (it is
  * copied before being mutated); without it everything lives under os.tmpdir() and is removed.
@@ -27,6 +28,8 @@ interface Args {
   data?: string;
   script: string;
   peers: boolean;
+  /** Passed to `cairn backup`; default legacy. */
+  mode: string;
   json: boolean;
 }
 
@@ -37,16 +40,18 @@ function parseArgs(argv: string[]): Args {
     resolve(repoRoot, "..", "shared", "bench", "make-dataset.sh");
   let peers = false;
   let json = false;
+  let mode = "legacy";
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === "--data") data = resolve(argv[++i]!);
     else if (a === "--dataset-script") script = resolve(argv[++i]!);
     else if (a === "--peers") peers = true;
     else if (a === "--json") json = true;
+    else if (a === "--change-detection-mode") mode = argv[++i]!;
     else throw new Error(`unknown argument ${a}`);
   }
   if (!existsSync(script)) throw new Error(`no dataset script at ${script} (use --dataset-script)`);
-  return { ...(data !== undefined && { data }), script, peers, json };
+  return { ...(data !== undefined && { data }), script, peers, json, mode };
 }
 
 interface Measured {
@@ -113,7 +118,7 @@ async function peakRss(pid: number | undefined): Promise<number> {
 }
 
 /** The embedded Cairn server as a child process, and the CLI as a Tool. */
-async function cairn(work: string): Promise<Tool> {
+async function cairn(work: string, mode: string): Promise<Tool> {
   const base = join(work, "cairn");
   const server = spawn(
     process.execPath,
@@ -157,7 +162,7 @@ async function cairn(work: string): Promise<Tool> {
   let time = 1_700_000_000;
   const node = process.execPath;
   return {
-    name: "Cairn → cairn-server, TLS 1.3",
+    name: `Cairn → cairn-server, TLS 1.3, ${mode} mode`,
     env,
     storeDir: join(base, "store1", ".chunks"),
     serverPid: () => server.pid,
@@ -175,6 +180,8 @@ async function cairn(work: string): Promise<Tool> {
       String(++time),
       "--keyfile",
       keyfile,
+      "--change-detection-mode",
+      mode,
     ],
     restore: (target) => [
       "sh",
@@ -225,7 +232,7 @@ async function main(): Promise<void> {
     const input = await storedBytes(src);
     log(`dataset ${(input / MiB).toFixed(0)} MiB in regular files`);
 
-    tools.push(await cairn(work));
+    tools.push(await cairn(work, args.mode));
     if (args.peers) {
       for (const c of ["restic", "borg"])
         if (!have(c)) throw new Error(`${c} missing: apt-get install restic borgbackup`);

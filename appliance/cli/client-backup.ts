@@ -3,6 +3,7 @@ import { hostname } from "node:os";
 import type { Command } from "commander";
 import { parseArchiveSpec } from "../client/archive-spec.js";
 import { type BackupResult, runBackup } from "../client/backup-run.js";
+import { parseChangeDetectionMode } from "../client/change-detection.js";
 import { defaultMasterPublicKeyPath } from "../client/config-paths.js";
 import { resolveCrypt } from "../client/crypt-setup.js";
 import { ClientError } from "../client/errors.js";
@@ -11,11 +12,14 @@ import { BACKUP_TYPES, type BackupType } from "../format/manifest.js";
 import {
   collect,
   commandEnvironment,
+  type RateLimitOptions,
   type RepositoryOptions,
+  rateLimitOf,
+  withRateLimit,
   withRepository,
 } from "./client-options.js";
 
-export interface BackupOptions extends RepositoryOptions {
+export interface BackupOptions extends RepositoryOptions, RateLimitOptions {
   backupType?: string;
   backupId?: string;
   backupTime?: string;
@@ -24,10 +28,11 @@ export interface BackupOptions extends RepositoryOptions {
   exclude?: string[];
   allFileSystems?: boolean;
   masterPubkeyFile?: string;
+  changeDetectionMode?: string;
 }
 
 export function registerBackup(program: Command): void {
-  withRepository(program.command("backup"))
+  withRateLimit(withRepository(program.command("backup")), "uploaded")
     .description("create a backup: LABEL.pxar:DIR, LABEL.img:FILE_OR_DEVICE, LABEL.conf:FILE")
     .argument("<archives...>", "what to back up, as LABEL.EXT:PATH")
     .option("--backup-type <type>", "host, vm or ct", "host")
@@ -38,9 +43,15 @@ export function registerBackup(program: Command): void {
     .option("--exclude <pattern>", "leave out paths matching (repeatable)", collect)
     .option("--all-file-systems", "cross file system boundaries")
     .option("--master-pubkey-file <path>", "also store the key wrapped with this RSA public key")
+    .option(
+      "--change-detection-mode <mode>",
+      "legacy (one .pxar), data (split .mpxar/.ppxar) or metadata (split, unchanged files not read)",
+      "legacy",
+    )
     .action(async (archives: string[], options: BackupOptions) => {
       const result = await backupCommand(archives, options, commandEnvironment());
-      if (result.warnings > 0) process.exitCode = 1;
+      // data missing from the snapshot fails the run; files that changed meanwhile do not (as PBS)
+      if (result.incomplete.length > 0) process.exitCode = 1;
     });
 }
 
@@ -51,6 +62,8 @@ export async function backupCommand(
   environment: ClientEnvironment,
 ): Promise<BackupResult> {
   const specs = archives.map(parseArchiveSpec);
+  const rateLimit = rateLimitOf(options);
+  const changeDetection = parseChangeDetectionMode(options.changeDetectionMode ?? "legacy");
   const type = backupType(options.backupType ?? "host");
   const id = options.backupId ?? hostname().split(".")[0]!;
   const time =
@@ -76,13 +89,21 @@ export async function backupCommand(
     ...(options.exclude && { exclude: options.exclude }),
     ...(options.allFileSystems && { oneFileSystem: false }),
     ...(masterPublicKey !== undefined && { masterPublicKey }),
+    changeDetection,
+    ...(rateLimit && { rateLimit }),
     terminal: environment.terminal,
   });
   environment.terminal.note(
     `backup ${type}/${id}/${new Date(time * 1000).toISOString().slice(0, 19)}Z: ${result.summary}`,
   );
-  if (result.warnings > 0)
-    environment.terminal.note(`${result.warnings} warnings: some entries were not backed up`);
+  if (result.incomplete.length > 0) {
+    environment.terminal.note(
+      `backup incomplete: ${result.incomplete.length} entries missing or only partly backed up:`,
+    );
+    for (const message of result.incomplete) environment.terminal.note(`  ${message}`);
+  } else if (result.warnings > 0) {
+    environment.terminal.note(`${result.warnings} warnings (see above); no data is missing`);
+  }
   return result;
 }
 

@@ -1,5 +1,8 @@
 import { type Command, Option } from "commander";
+import { ClientError } from "../client/errors.js";
+import type { RateLimit } from "../client/rate-limit.js";
 import { type ClientEnvironment, clientEnvironment } from "../client/repository-session.js";
+import { parseByteSize } from "../client/units.js";
 import { type OutputFormat, parseOutputFormat } from "./output.js";
 import { type Column, renderFields, renderTable } from "./table.js";
 
@@ -21,6 +24,48 @@ export function withOutputFormat(command: Command): Command {
       .argParser(parseOutputFormat)
       .default("text"),
   );
+}
+
+/** `--rate`/`--burst` as parsed by `withRateLimit`. */
+export interface RateLimitOptions {
+  rate?: number;
+  burst?: number;
+}
+
+/** `--rate` and `--burst` in bytes per second, written as PBS takes them ("10M", "1MiB"). */
+export function withRateLimit(command: Command, what: string): Command {
+  return command
+    .addOption(
+      new Option("--rate <bytes>", `limit the bytes ${what} per second (e.g. 10M, 1MiB)`).argParser(
+        (text) => byteSizeArgument("--rate", text),
+      ),
+    )
+    .addOption(
+      new Option(
+        "--burst <bytes>",
+        "bytes allowed at once after a pause (default: --rate)",
+      ).argParser((text) => byteSizeArgument("--burst", text)),
+    );
+}
+
+/** The rate limit the options ask for, if any. */
+export function rateLimitOf(options: RateLimitOptions): RateLimit | undefined {
+  if (options.rate === undefined) {
+    if (options.burst !== undefined) throw new ClientError("bad-argument", "--burst needs --rate");
+    return undefined;
+  }
+  return { rate: options.rate, ...(options.burst !== undefined && { burst: options.burst }) };
+}
+
+function byteSizeArgument(option: string, text: string): number {
+  const bytes = parseByteSize(text);
+  if (bytes === undefined || bytes < 1) {
+    throw new ClientError(
+      "bad-argument",
+      `${option} must be a positive byte size like 500K, 10M or 1MiB, got '${text}'`,
+    );
+  }
+  return bytes;
 }
 
 /** For options given several times: `--exclude a --exclude b`. */

@@ -6,17 +6,20 @@ import { parseSnapshotRef } from "../client/snapshot-ref.js";
 import {
   collect,
   commandEnvironment,
+  type RateLimitOptions,
   type RepositoryOptions,
+  rateLimitOf,
+  withRateLimit,
   withRepository,
 } from "./client-options.js";
 
-export interface RestoreOptions extends RepositoryOptions {
+export interface RestoreOptions extends RepositoryOptions, RateLimitOptions {
   keyfile?: string;
   pattern?: string[];
 }
 
 export function registerRestore(program: Command): void {
-  withRepository(program.command("restore"))
+  withRateLimit(withRepository(program.command("restore")), "downloaded")
     .description(
       "restore an archive of a snapshot into a directory, a file, a device or stdout (-)",
     )
@@ -38,6 +41,7 @@ export async function restoreCommand(
   environment: ClientEnvironment,
 ): Promise<RestoreResult> {
   const ref = parseSnapshotRef(snapshot);
+  const rateLimit = rateLimitOf(options);
   const key = await optionalKey(options.keyfile, environment.env);
   const session = await openRepository(options.repository, environment);
   const result = await runRestore({
@@ -49,6 +53,7 @@ export async function restoreCommand(
     target,
     ...(key && { key }),
     ...(options.pattern && { patterns: options.pattern }),
+    ...(rateLimit && { rateLimit }),
     terminal: environment.terminal,
     stdout: environment.stdout,
   });

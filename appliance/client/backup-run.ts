@@ -13,9 +13,11 @@ import {
 import { wrapKeyWithMasterKey } from "../format/master-key.js";
 import { BackupWriterClient } from "../protocol/client/backup-writer-client.js";
 import type { ServerAddress } from "../protocol/client/upgrade-connect.js";
+import { losesData } from "./archive/warnings.js";
 import type { ArchiveSpec } from "./archive-spec.js";
 import { BackupProgress } from "./backup-progress.js";
 import { CATALOG_NAME, CatalogUpload } from "./catalog-upload.js";
+import type { ChangeDetectionMode } from "./change-detection.js";
 import type { KnownChunks } from "./chunk-uploader.js";
 import type { CryptSetup } from "./crypt-setup.js";
 import { imageChunks, openImage } from "./image-source.js";
@@ -23,6 +25,9 @@ import type { UploadedIndex } from "./index-upload.js";
 import { uploadIndex } from "./index-upload.js";
 import { learnPreviousIndex, previousManifest } from "./previous-snapshot.js";
 import { uploadPxar } from "./pxar-upload.js";
+import { limitUploads, type RateLimit } from "./rate-limit.js";
+import type { ReuseStats } from "./split-encoder.js";
+import { uploadSplitPxar } from "./split-pxar-upload.js";
 import type { Terminal } from "./terminal.js";
 import { addStats, emptyStats, type UploadStats } from "./upload-stats.js";
 
@@ -42,14 +47,26 @@ export interface BackupRequest {
   oneFileSystem?: boolean;
   /** PEM of the master public key: the key is stored wrapped with it in the snapshot. */
   masterPublicKey?: string;
+  /** How pxar archives are written and unchanged files found (default legacy). */
+  changeDetection?: ChangeDetectionMode;
+  /** `--rate`/`--burst`: paces the bytes uploaded. */
+  rateLimit?: RateLimit;
   terminal: Terminal;
+}
+
+/** What making a pxar archive read from disk, and in metadata mode what it re-used. */
+export interface ArchiveContentStats {
+  bytesRead: number;
+  reuse?: ReuseStats;
 }
 
 export interface BackupResult {
   manifest: Manifest;
-  archives: { name: string; stats: UploadStats }[];
+  archives: { name: string; stats: UploadStats; content?: ArchiveContentStats }[];
   total: UploadStats;
   warnings: number;
+  /** One message per entry the snapshot lacks wholly or in part (unreadable, read errors…). */
+  incomplete: string[];
   summary: string;
 }
 
@@ -59,13 +76,14 @@ export interface BackupResult {
  */
 export async function runBackup(request: BackupRequest): Promise<BackupResult> {
   const { crypt, terminal } = request;
-  const writer = await BackupWriterClient.start(request.address, {
+  const started = await BackupWriterClient.start(request.address, {
     store: request.store,
     ...(request.ns && { ns: request.ns }),
     type: request.type,
     id: request.id,
     time: request.time,
   });
+  const writer = limitUploads(started, request.rateLimit);
   try {
     const previous = await previousManifest(writer, crypt, (line) => terminal.note(line));
     const known: KnownChunks = new Map();
@@ -79,15 +97,44 @@ export async function runBackup(request: BackupRequest): Promise<BackupResult> {
       onChunk: (current: UploadStats) => progress.update(total, current),
     };
     let warnings = 0;
-    const hasPxar = request.archives.some((spec) => spec.kind === "pxar");
+    const incomplete: string[] = [];
+    const mode = request.changeDetection ?? "legacy";
+    // split archives carry no catalog: their .mpxar serves instead (as with PBS)
+    const hasPxar = mode === "legacy" && request.archives.some((spec) => spec.kind === "pxar");
     if (hasPxar) await learnPreviousIndex(writer, previous, CATALOG_NAME, crypt.mode, known);
     const catalog = hasPxar
       ? await CatalogUpload.start({ writer, known, ...(cryptConfig && { crypt: cryptConfig }) })
       : undefined;
-    const uploaded: { name: string; size: number; csum: Buffer; stats: UploadStats }[] = [];
+    const uploaded: (UploadedIndex & { content?: ArchiveContentStats })[] = [];
     for (const spec of request.archives) {
+      if (spec.kind === "pxar" && mode !== "legacy") {
+        const split = await uploadSplitPxar({
+          ...common,
+          mode,
+          pxarName: spec.archiveName,
+          root: spec.path,
+          previous,
+          cryptMode: crypt.mode,
+          address: request.address,
+          store: request.store,
+          ...(request.ns && { ns: request.ns }),
+          ...(request.exclude && { exclude: request.exclude }),
+          ...(request.oneFileSystem !== undefined && { oneFileSystem: request.oneFileSystem }),
+          onWarning: (warning) => {
+            warnings += 1;
+            if (losesData(warning)) incomplete.push(warning.message);
+            terminal.note(`warning: ${warning.message}`);
+          },
+        });
+        const bytesRead = split.walk.counters.bytesRead + split.reuse.bytesRead;
+        const content = { bytesRead, ...(mode === "metadata" && { reuse: split.reuse }) };
+        if (mode === "metadata") terminal.note(reuseSummary(spec.archiveName, split.reuse));
+        for (const index of [split.metadata, split.payload]) addStats(total, index.stats);
+        uploaded.push({ ...split.metadata, content }, split.payload);
+        continue;
+      }
       await learnPreviousIndex(writer, previous, spec.archiveName, crypt.mode, known);
-      let result: UploadedIndex;
+      let result: UploadedIndex & { content?: ArchiveContentStats };
       if (spec.kind === "pxar") {
         const pxar = await uploadPxar(spec.archiveName, spec.path, {
           ...common,
@@ -96,10 +143,11 @@ export async function runBackup(request: BackupRequest): Promise<BackupResult> {
           ...(catalog && { catalog: catalog.writer }),
           onWarning: (warning) => {
             warnings += 1;
+            if (losesData(warning)) incomplete.push(warning.message);
             terminal.note(`warning: ${warning.message}`);
           },
         });
-        result = pxar;
+        result = { ...pxar, content: { bytesRead: pxar.walk.counters.bytesRead } };
       } else if (spec.kind === "img") {
         const image = await openImage(spec.path);
         try {
@@ -144,15 +192,27 @@ export async function runBackup(request: BackupRequest): Promise<BackupResult> {
     await writer.finish();
     return {
       manifest,
-      archives: uploaded.map((file) => ({ name: file.name, stats: file.stats })),
+      archives: uploaded.map((file) => ({
+        name: file.name,
+        stats: file.stats,
+        ...(file.content && { content: file.content }),
+      })),
       total,
       warnings,
+      incomplete,
       summary: progress.summary(total),
     };
   } catch (err) {
     await writer.close().catch(() => {});
     throw err;
   }
+}
+
+function reuseSummary(name: string, reuse: ReuseStats): string {
+  return (
+    `${name}: ${reuse.reusedFiles} unchanged files re-used (${reuse.reusedBytes} bytes, ` +
+    `${reuse.paddingBytes} bytes of padding), ${reuse.reencodedFiles} re-read to save padding`
+  );
 }
 
 /** A `.conf`/`.log` file as a blob (encrypted with the key in encrypt mode). */

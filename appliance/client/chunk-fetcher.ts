@@ -48,7 +48,8 @@ export async function* fetchChunks(
   }
 }
 
-async function fetchOne(
+/** One chunk of a downloaded index, decoded and checked against its digest. */
+export async function fetchOne(
   reader: ReaderClient,
   index: IndexReader,
   i: number,

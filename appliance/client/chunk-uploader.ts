@@ -7,6 +7,7 @@ import type {
   IndexEntry,
 } from "../protocol/client/backup-writer-client.js";
 import type { IndexKind } from "../protocol/session-index.js";
+import { ClientError } from "./errors.js";
 import { emptyStats, type UploadStats } from "./upload-stats.js";
 
 /** Digests the session knows (previous indexes, uploads so far), shared by a backup's archives. */
@@ -70,7 +71,34 @@ export class ChunkUploader {
       this.stats.knownChunks += 1;
       this.stats.knownBytes += data.length;
     }
-    this.#batch.push({ entry: { digest: hex, offset: start }, stored });
+    this.#append(hex, start, stored);
+  }
+
+  /**
+   * Appends a chunk the session knows by digest alone, without its data (payload re-use in
+   * metadata change detection); the digest must be known, else the server would refuse it.
+   */
+  addKnown(digest: Buffer, size: number): void {
+    this.#throwIfFailed();
+    const hex = digest.toString("hex");
+    const stored = this.#options.known.get(hex);
+    if (stored === undefined) {
+      throw new ClientError("tampered", `re-used chunk ${hex} is not known to this session`, {
+        digest: hex,
+      });
+    }
+    const start = this.#offset;
+    this.#offset += size;
+    this.#recordCsum(digest);
+    this.stats.bytes += size;
+    this.stats.chunks += 1;
+    this.stats.knownChunks += 1;
+    this.stats.knownBytes += size;
+    this.#append(hex, start, stored);
+  }
+
+  #append(hex: string, offset: number, stored: Promise<void>): void {
+    this.#batch.push({ entry: { digest: hex, offset }, stored });
     if (this.#batch.length >= this.#options.appendBatch) this.#flushBatch();
     this.#options.onChunk?.(this.stats);
   }

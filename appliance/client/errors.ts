@@ -11,6 +11,7 @@ export type ClientErrorKind =
   | "bad-key"
   | "tampered"
   | "not-found"
+  | "unsupported"
   | "io";
 
 /** A client failure with a message that names what went wrong and what to do about it. */

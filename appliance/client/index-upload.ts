@@ -19,11 +19,17 @@ export interface IndexUploadOptions {
   onChunk?: (stats: UploadStats) => void;
 }
 
+/** A chunk the session already holds, appended by digest (re-used payload chunks). */
+export interface KnownChunk {
+  digest: Buffer;
+  size: number;
+}
+
 /** Creates a writer, feeds it `chunks` through a ChunkUploader, and closes it. */
 export async function uploadIndex(
   kind: IndexKind,
   name: string,
-  chunks: AsyncIterable<Buffer>,
+  chunks: AsyncIterable<Buffer | KnownChunk>,
   options: IndexUploadOptions & { size?: number },
 ): Promise<UploadedIndex> {
   const { writer } = options;
@@ -39,7 +45,10 @@ export async function uploadIndex(
     ...(options.crypt && { crypt: options.crypt }),
     ...(options.onChunk && { onChunk: options.onChunk }),
   });
-  for await (const chunk of chunks) await uploader.add(chunk);
+  for await (const chunk of chunks) {
+    if (Buffer.isBuffer(chunk)) await uploader.add(chunk);
+    else uploader.addKnown(chunk.digest, chunk.size);
+  }
   const close = await uploader.finish();
   await writer.closeIndex(kind, wid, close);
   return { name, size: close.size, csum: close.csum as Buffer, stats: uploader.stats };

@@ -19,8 +19,10 @@ import type { ServerAddress } from "../protocol/client/upgrade-connect.js";
 import { type ExtractCounters, extractArchive } from "./archive/extractor.js";
 import { archiveFileName } from "./archive-spec.js";
 import { writeImage, writeToStream } from "./byte-output.js";
+import { type SplitArchiveNames, splitArchiveNames } from "./change-detection.js";
 import { fetchChunks } from "./chunk-fetcher.js";
 import { ClientError } from "./errors.js";
+import { limitDownloads, type RateLimit } from "./rate-limit.js";
 import { formatSnapshotRef, type SnapshotRef } from "./snapshot-ref.js";
 import type { Terminal } from "./terminal.js";
 
@@ -35,6 +37,8 @@ export interface RestoreRequest {
   target: string;
   key?: LoadedKey;
   patterns?: readonly string[];
+  /** `--rate`/`--burst`: paces the bytes downloaded. */
+  rateLimit?: RateLimit;
   terminal: Terminal;
   stdout?: Writable;
 }
@@ -52,11 +56,12 @@ export interface RestoreResult {
  * against the key, the index against the manifest, each chunk against its digest.
  */
 export async function runRestore(request: RestoreRequest): Promise<RestoreResult> {
-  const reader = await ReaderClient.start(request.address, {
+  const started = await ReaderClient.start(request.address, {
     store: request.store,
     ...(request.ns && { ns: request.ns }),
     ...request.snapshot,
   });
+  const reader = limitDownloads(started, request.rateLimit);
   try {
     const snapshot = formatSnapshotRef(request.snapshot);
     const manifest = checkedManifest(
@@ -64,7 +69,9 @@ export async function runRestore(request: RestoreRequest): Promise<RestoreResult
       snapshot,
       request.key,
     );
-    const name = archiveFileName(request.archive);
+    const requested = archiveFileName(request.archive);
+    const split = splitPairOf(manifest, requested, request.target === "-");
+    const name = split?.metadata ?? requested;
     const file = findManifestFile(manifest, name);
     if (file === undefined) {
       const names = manifest.files.map((each) => each.filename).join(", ");
@@ -99,17 +106,64 @@ export async function runRestore(request: RestoreRequest): Promise<RestoreResult
       await writeImage(request.target, index.size, chunks);
       return { manifest, file, bytes: index.size };
     }
-    const extract = await extractArchive(new PxarDecoder(chunks), request.target, {
+    let payload: AsyncIterable<Buffer> | undefined;
+    let bytes = index.size;
+    if (split !== undefined) {
+      const payloadFile = findManifestFile(manifest, split.payload)!;
+      const payloadIndex = checkedIndex(
+        await reader.download(split.payload),
+        payloadFile,
+        manifest,
+      );
+      payload = (async function* () {
+        const options = crypt ? { crypt } : {};
+        for await (const chunk of fetchChunks(reader, payloadIndex, split.payload, options))
+          yield chunk.data;
+      })();
+      bytes += payloadIndex.size;
+    }
+    const decoder = new PxarDecoder(chunks, payload === undefined ? {} : { payload });
+    const extract = await extractArchive(decoder, request.target, {
       ...(request.patterns && { patterns: request.patterns }),
       onWarning: (warning) => request.terminal.note(`warning: ${warning.message}`),
     });
-    return { manifest, file, bytes: index.size, extract };
+    return { manifest, file, bytes, extract };
   } finally {
     await reader.close().catch(() => {});
   }
 }
 
-function checkedManifest(blob: Buffer, snapshot: string, key: LoadedKey | undefined): Manifest {
+/**
+ * The split pair to restore together: asked for `root.pxar` where the snapshot holds
+ * `root.mpxar` + `root.ppxar`, or for either of those into a directory; to stdout, an index
+ * named explicitly is written as it is.
+ */
+function splitPairOf(
+  manifest: Manifest,
+  name: string,
+  toStdout: boolean,
+): SplitArchiveNames | undefined {
+  const pair = splitArchiveNames(name);
+  const listed = [pair.metadata, pair.payload].every((each) => findManifestFile(manifest, each));
+  if (!listed) return undefined;
+  if (name.endsWith(".pxar.didx") && findManifestFile(manifest, name) === undefined) {
+    if (toStdout) {
+      throw new ClientError(
+        "bad-argument",
+        `${name} is stored split: restore it into a directory, or name ${pair.metadata} or ${pair.payload} to write that stream`,
+      );
+    }
+    return pair;
+  }
+  const half = name === pair.metadata || name === pair.payload;
+  return half && !toStdout ? pair : undefined;
+}
+
+export function checkedManifest(
+  blob: Buffer,
+  snapshot: string,
+  key: LoadedKey | undefined,
+): Manifest {
   let manifest: Manifest;
   try {
     manifest = decodeManifestBlob(blob);
@@ -126,7 +180,7 @@ function checkedManifest(blob: Buffer, snapshot: string, key: LoadedKey | undefi
   return manifest;
 }
 
-function checkedIndex(bytes: Buffer, file: ManifestFile, manifest: Manifest): IndexReader {
+export function checkedIndex(bytes: Buffer, file: ManifestFile, manifest: Manifest): IndexReader {
   try {
     const index = file.filename.endsWith(".fidx")
       ? FixedIndexReader.parse(bytes)

@@ -54,7 +54,12 @@ export interface EncodeTreeOptions {
   readonly readSize?: number;
   /** Called before a listed regular file is opened; tests change the file here. */
   readonly beforeFileRead?: (path: string) => void | Promise<void>;
+  /** Puts a layer between the walk and the encoder (split archives: payload re-use). */
+  readonly wrapEncoder?: (encoder: PxarEncoder) => TreeEncoder;
 }
+
+/** What the walk writes into: a PxarEncoder, or a layer around one. */
+export type TreeEncoder = Pick<PxarEncoder, "add" | "beginDirectory" | "endDirectory" | "finish">;
 
 /** What the walk did; `bytesRead` counts file content read from disk. */
 export interface WalkCounters {
@@ -122,10 +127,11 @@ export async function encodeTree(
     options.payload !== undefined && patterns.length > 0
       ? Buffer.from(JSON.stringify({ "exclude-patterns": patternLines(patterns) }))
       : undefined;
-  const encoder = await PxarEncoder.create(sink, rootMetadata, {
+  const pxar = await PxarEncoder.create(sink, rootMetadata, {
     ...(options.payload === undefined ? {} : { payload: options.payload }),
     ...(prelude === undefined ? {} : { prelude }),
   });
+  const encoder = options.wrapEncoder?.(pxar) ?? pxar;
   await walker.walk(encoder, { absolute, relative: Buffer.alloc(0), dev: rootStat.dev, fs });
   if (options.payload === undefined && patterns.length > 0) {
     await walker.addCliExcludeFile(encoder, patternLines(patterns));
@@ -168,7 +174,7 @@ class TreeWalker {
   readonly #patterns: PathPattern[];
   readonly #hardlinks = new Map<string, HardlinkTarget>();
   readonly #readSize: number;
-  #encoder: PxarEncoder | null = null;
+  #encoder: TreeEncoder | null = null;
 
   constructor(options: EncodeTreeOptions, rootDev: bigint, patterns: PathPattern[]) {
     this.#options = options;
@@ -195,13 +201,13 @@ class TreeWalker {
     }
   }
 
-  async walk(encoder: PxarEncoder, directory: Directory): Promise<void> {
+  async walk(encoder: TreeEncoder, directory: Directory): Promise<void> {
     this.#encoder = encoder;
     await this.#walkDirectory(directory);
   }
 
   /** The synthetic root file listing the `--exclude` patterns (v1 archives, after the rest). */
-  async addCliExcludeFile(encoder: PxarEncoder, lines: string): Promise<void> {
+  async addCliExcludeFile(encoder: TreeEncoder, lines: string): Promise<void> {
     const content = Buffer.from(lines);
     const metadata = metadataOf({
       mode: MODE.regular | 0o600,
@@ -219,7 +225,7 @@ class TreeWalker {
     this.#options.catalog?.addFile(CLI_EXCLUDE_FILE, content.length, 0);
   }
 
-  get #out(): PxarEncoder {
+  get #out(): TreeEncoder {
     return this.#encoder!;
   }
 

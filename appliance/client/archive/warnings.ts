@@ -36,6 +36,24 @@ export interface ArchiveWarning {
 
 export type WarningHandler = (warning: ArchiveWarning) => void;
 
+/**
+ * Archiving warnings after which the archive lacks data the source still has. A file that
+ * vanished, grew or shrank is archived as PBS does (left out, cut, padded); skipped mount points
+ * and bad patterns are what the user asked for. Those do not make a backup incomplete.
+ */
+const LOSES_DATA: ReadonlySet<ArchiveWarningKind> = new Set<ArchiveWarningKind>([
+  "unreadable",
+  "read-error",
+  "changed-type",
+  "unsupported-type",
+  "metadata",
+]);
+
+/** Whether the entry the warning names is missing from the archive, wholly or in part. */
+export function losesData(warning: ArchiveWarning): boolean {
+  return LOSES_DATA.has(warning.kind);
+}
+
 /** An archive path for messages: "/" + the path from the root, bytes decoded as UTF-8. */
 export function displayPath(relative: Uint8Array): string {
   return `/${Buffer.from(relative.buffer, relative.byteOffset, relative.length).toString()}`;

@@ -204,6 +204,8 @@ export class PxarEncoder {
     } else {
       if (ending !== null) await this.#out.write(ending);
       size = this.#out.position - start;
+      // as a freshly written file records (pxar 1.0.0): an unchanged .mpxar stays byte-identical
+      if (entry.kind === "reused-file") size += entry.size;
     }
     this.#current().children.push({ hash: hashFilename(name), start, size });
     const isFile = entry.kind === "file" || entry.kind === "reused-file";
