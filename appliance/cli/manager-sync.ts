@@ -17,6 +17,7 @@ interface SyncJobOptions {
   maxDepth?: number;
   groupFilter?: string[];
   transferLast?: number;
+  syncDirection?: string;
   rateIn?: string;
   burstIn?: string;
   schedule?: string;
@@ -25,6 +26,7 @@ interface SyncJobOptions {
 
 function withSyncJobOptions(command: Command): Command {
   return command
+    .option("--sync-direction <pull|push>", "pull (default) from the remote, or push to it")
     .option("--store <name>", "local datastore to sync into")
     .option("--ns <namespace>", "local namespace to sync into (default the root)")
     .option("--remote <name>", "remote to pull from; without it another local datastore")
@@ -47,6 +49,7 @@ function withSyncJobOptions(command: Command): Command {
 
 function syncJobFields(options: SyncJobOptions) {
   return {
+    "sync-direction": options.syncDirection,
     store: options.store,
     ns: options.ns,
     remote: options.remote,

@@ -1,6 +1,7 @@
 /**
  * Sync jobs (PBS's sync.cfg) as `sync.json` stores them: kebab-case fields keyed by job id. A job
- * without `remote` syncs between two local datastores.
+ * without `remote` syncs between two local datastores. A push job (`sync-direction` push) reads
+ * `store`/`ns` and writes the remote's `remote-store`/`remote-ns`.
  */
 import { z } from "zod";
 import { parseNamespace } from "../datastore/names.js";
@@ -54,7 +55,10 @@ export const byteSizeText = z
   .union([z.string(), z.number()])
   .refine((value) => parseByteSize(value) !== undefined, "must be a byte size like 10MiB");
 
+export const SYNC_DIRECTIONS = ["pull", "push"] as const;
+
 export const syncJobSchema = z.strictObject({
+  "sync-direction": z.enum(SYNC_DIRECTIONS).optional(),
   store: z
     .string()
     .min(3)

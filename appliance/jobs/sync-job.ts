@@ -7,6 +7,8 @@ import type { RemoteEndpoint } from "./remote-config.js";
 import type { JobTask } from "./scheduler.js";
 import { DEFAULT_SYNC_OWNER, parseByteSize, type SyncJobConfig } from "./sync-config.js";
 import { type PullStats, pullSync } from "./sync-pull.js";
+import type { PushStats } from "./sync-push.js";
+import { runPushJob } from "./sync-push-job.js";
 import type { SyncSource } from "./sync-source.js";
 import { localSyncSource } from "./sync-source-local.js";
 import { remoteSyncSource } from "./sync-source-remote.js";
@@ -34,12 +36,13 @@ export async function syncSourceOf(
   return rateLimitedSource(source, new TokenBucket(rate, burst ?? rate), signal);
 }
 
-/** A sync job's task: pull, report counts in the log, fail the task if any group failed. */
+/** A sync job's task: pull or push, report counts in the log, fail the task if any group failed. */
 export async function runSyncJob(
   task: JobTask,
   config: SyncJobConfig,
   env: SyncJobEnvironment,
-): Promise<PullStats> {
+): Promise<PullStats | PushStats> {
+  if (config["sync-direction"] === "push") return runPushJob(task, config, env);
   if (config.remote === undefined && config["remote-store"] === config.store) {
     const sameNs = (config.ns ?? "") === (config["remote-ns"] ?? "");
     if (sameNs)

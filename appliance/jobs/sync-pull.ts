@@ -33,6 +33,7 @@ import {
 } from "../format/manifest.js";
 import { JobError } from "./errors.js";
 import { type GroupFilter, groupPasses } from "./group-filter.js";
+import { inParallel } from "./in-parallel.js";
 import type { SourceSnapshot, SyncSource } from "./sync-source.js";
 
 export interface PullOptions {
@@ -303,32 +304,6 @@ async function pullChunks(
     run.known.add(digest);
   };
   await inParallel([...wanted], run.options.concurrency ?? 4, fetchOne);
-}
-
-/** Runs `work` over `items` with at most `limit` at once; the first failure stops the rest. */
-async function inParallel<T>(
-  items: readonly T[],
-  limit: number,
-  work: (item: T) => Promise<void>,
-): Promise<void> {
-  let next = 0;
-  let failed = false;
-  const worker = async () => {
-    while (!failed && next < items.length) {
-      const item = items[next++]!;
-      try {
-        await work(item);
-      } catch (err) {
-        failed = true;
-        throw err;
-      }
-    }
-  };
-  const results = await Promise.allSettled(
-    Array.from({ length: Math.min(limit, items.length) }, worker),
-  );
-  const rejected = results.find((result) => result.status === "rejected");
-  if (rejected) throw (rejected as PromiseRejectedResult).reason;
 }
 
 async function removeVanishedSnapshot(run: PullRun, ref: SnapshotRef, isProtected: boolean) {

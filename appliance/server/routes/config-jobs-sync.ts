@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { parseGroupFilter } from "../../jobs/group-filter.js";
-import { parseByteSize, type SyncJobConfig } from "../../jobs/sync-config.js";
+import { parseByteSize, SYNC_DIRECTIONS, type SyncJobConfig } from "../../jobs/sync-config.js";
 import { badParameters } from "../api/api-errors.js";
 import type { Route } from "../api/route.js";
 import {
@@ -37,11 +37,16 @@ const groupFilter = z
   });
 
 export const SYNC_JOB_OPTIONS: Record<string, z.ZodType> = {
-  store: storeName.describe("Local datastore to sync into."),
-  ns: namespace.describe("Local namespace to sync into."),
-  remote: safeId(3, 32).describe("Remote to pull from; absent: another local datastore."),
-  "remote-store": storeName.describe("Datastore to pull from."),
-  "remote-ns": namespace.describe("Namespace to pull from."),
+  "sync-direction": z
+    .enum(SYNC_DIRECTIONS, { error: "must be pull or push" })
+    .describe("pull (default): remote to local; push: local to the remote."),
+  store: storeName.describe("Local datastore to sync into (push: to read from)."),
+  ns: namespace.describe("Local namespace to sync into (push: to read from)."),
+  remote: safeId(3, 32).describe(
+    "Remote to pull from or push to; absent: another local datastore.",
+  ),
+  "remote-store": storeName.describe("Datastore to pull from (push: to write to)."),
+  "remote-ns": namespace.describe("Namespace to pull from (push: to write to)."),
   owner: authId.describe("Owner of the synced groups (default root@pam)."),
   "remove-vanished": apiBoolean().describe(
     "Remove local snapshots the source no longer has (protected ones stay).",
@@ -57,7 +62,7 @@ export const SYNC_JOB_OPTIONS: Record<string, z.ZodType> = {
   comment: singleLine(1024).describe("Comment."),
 };
 
-/** `/config/sync[/{id}]`: pull sync jobs; a job naming a remote needs it configured. */
+/** `/config/sync[/{id}]`: pull and push sync jobs; a job naming a remote needs it configured. */
 export function configSyncJobRoutes(services: ServerServices, jobs: Jobs): Route[] {
   const requireRemotes = async (
     before: Record<string, JobEntry>,
@@ -66,8 +71,11 @@ export function configSyncJobRoutes(services: ServerServices, jobs: Jobs): Route
     const { remote } = (await jobs.remotes.read()).value;
     for (const [id, entry] of Object.entries(after)) {
       const name = entry.remote;
-      if (typeof name !== "string" || JSON.stringify(before[id]) === JSON.stringify(entry))
-        continue;
+      if (JSON.stringify(before[id]) === JSON.stringify(entry)) continue;
+      if (entry["sync-direction"] === "push" && typeof name !== "string") {
+        throw badParameters({ remote: "a push sync job needs a remote to push to" });
+      }
+      if (typeof name !== "string") continue;
       if (!Object.hasOwn(remote, name)) throw badParameters({ remote: `no remote named ${name}` });
     }
   };
