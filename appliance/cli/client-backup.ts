@@ -6,6 +6,7 @@ import { type BackupResult, runBackup } from "../client/backup-run.js";
 import { parseChangeDetectionMode } from "../client/change-detection.js";
 import { defaultMasterPublicKeyPath } from "../client/config-paths.js";
 import { resolveCrypt } from "../client/crypt-setup.js";
+import { dirtyBitmapForImage } from "../client/dirty-bitmap.js";
 import { ClientError } from "../client/errors.js";
 import { type ClientEnvironment, openRepository } from "../client/repository-session.js";
 import { BACKUP_TYPES, type BackupType } from "../format/manifest.js";
@@ -29,6 +30,7 @@ export interface BackupOptions extends RepositoryOptions, RateLimitOptions {
   allFileSystems?: boolean;
   masterPubkeyFile?: string;
   changeDetectionMode?: string;
+  dirtyBitmap?: string;
 }
 
 export function registerBackup(program: Command): void {
@@ -47,6 +49,12 @@ export function registerBackup(program: Command): void {
       "--change-detection-mode <mode>",
       "legacy (one .pxar), data (split .mpxar/.ppxar) or metadata (split, unchanged files not read)",
       "legacy",
+    )
+    .option(
+      "--dirty-bitmap <file>",
+      "read only the image's chunks marked in FILE, building on the previous snapshot: one bit " +
+        "per 4 MiB chunk, least significant bit first, ceil(chunks / 8) bytes; without a previous " +
+        "snapshot of that image at the same size the whole image is read, with a warning",
     )
     .action(async (archives: string[], options: BackupOptions) => {
       const result = await backupCommand(archives, options, commandEnvironment());
@@ -73,6 +81,10 @@ export async function backupCommand(
     ...(options.cryptMode !== undefined && { cryptMode: options.cryptMode }),
     env: environment.env,
   });
+  const dirtyBitmap =
+    options.dirtyBitmap === undefined
+      ? undefined
+      : await dirtyBitmapForImage(specs, options.dirtyBitmap);
   const masterPublicKey = crypt.key
     ? await masterKey(options.masterPubkeyFile, environment.env)
     : undefined;
@@ -91,6 +103,7 @@ export async function backupCommand(
     ...(masterPublicKey !== undefined && { masterPublicKey }),
     changeDetection,
     ...(rateLimit && { rateLimit }),
+    ...(dirtyBitmap && { dirtyBitmap }),
     terminal: environment.terminal,
   });
   environment.terminal.note(

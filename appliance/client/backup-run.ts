@@ -20,9 +20,9 @@ import { CATALOG_NAME, CatalogUpload } from "./catalog-upload.js";
 import type { ChangeDetectionMode } from "./change-detection.js";
 import type { KnownChunks } from "./chunk-uploader.js";
 import type { CryptSetup } from "./crypt-setup.js";
-import { imageChunks, openImage } from "./image-source.js";
+import type { DirtyBitmap } from "./dirty-bitmap.js";
+import { uploadImage } from "./image-upload.js";
 import type { UploadedIndex } from "./index-upload.js";
-import { uploadIndex } from "./index-upload.js";
 import { learnPreviousIndex, previousManifest } from "./previous-snapshot.js";
 import { uploadPxar } from "./pxar-upload.js";
 import { limitUploads, type RateLimit } from "./rate-limit.js";
@@ -51,6 +51,8 @@ export interface BackupRequest {
   changeDetection?: ChangeDetectionMode;
   /** `--rate`/`--burst`: paces the bytes uploaded. */
   rateLimit?: RateLimit;
+  /** `--dirty-bitmap`: the chunks of the (one) image archive changed since the previous backup. */
+  dirtyBitmap?: DirtyBitmap;
   terminal: Terminal;
 }
 
@@ -133,7 +135,10 @@ export async function runBackup(request: BackupRequest): Promise<BackupResult> {
         uploaded.push({ ...split.metadata, content }, split.payload);
         continue;
       }
-      await learnPreviousIndex(writer, previous, spec.archiveName, crypt.mode, known);
+      // an image learns its previous index itself (incremental with a dirty bitmap)
+      if (spec.kind !== "img") {
+        await learnPreviousIndex(writer, previous, spec.archiveName, crypt.mode, known);
+      }
       let result: UploadedIndex & { content?: ArchiveContentStats };
       if (spec.kind === "pxar") {
         const pxar = await uploadPxar(spec.archiveName, spec.path, {
@@ -149,15 +154,17 @@ export async function runBackup(request: BackupRequest): Promise<BackupResult> {
         });
         result = { ...pxar, content: { bytesRead: pxar.walk.counters.bytesRead } };
       } else if (spec.kind === "img") {
-        const image = await openImage(spec.path);
-        try {
-          result = await uploadIndex("fixed", spec.archiveName, imageChunks(image), {
-            ...common,
-            size: image.size,
-          });
-        } finally {
-          await image.handle.close();
-        }
+        const { bytesRead, ...image } = await uploadImage(spec.archiveName, spec.path, {
+          ...common,
+          previous,
+          cryptMode: crypt.mode,
+          ...(request.dirtyBitmap && { dirtyBitmap: request.dirtyBitmap }),
+          note: (line) => {
+            warnings += 1;
+            terminal.note(line);
+          },
+        });
+        result = { ...image, content: { bytesRead } };
       } else {
         result = await uploadBlobFile(writer, spec, cryptConfig !== undefined ? crypt : undefined);
       }

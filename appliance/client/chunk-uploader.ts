@@ -53,10 +53,24 @@ export class ChunkUploader {
   }
 
   async add(data: Buffer): Promise<void> {
+    await this.#add(data, this.#offset);
+  }
+
+  /**
+   * Puts a chunk at `offset` of an incremental fixed index (only dirty chunks are sent) and returns
+   * its digest; the checksum finish() returns then covers these chunks alone, not the index.
+   */
+  addAt(offset: number, data: Buffer): Promise<Buffer> {
+    if (this.#options.kind !== "fixed") {
+      throw new ClientError("unsupported", "chunks can be placed by offset in fixed indexes only");
+    }
+    return this.#add(data, offset);
+  }
+
+  async #add(data: Buffer, start: number): Promise<Buffer> {
     this.#throwIfFailed();
     const digest = this.#digest(data);
     const hex = digest.toString("hex");
-    const start = this.#offset;
     this.#offset += data.length;
     this.#recordCsum(digest);
     this.stats.bytes += data.length;
@@ -72,6 +86,7 @@ export class ChunkUploader {
       this.stats.knownBytes += data.length;
     }
     this.#append(hex, start, stored);
+    return digest;
   }
 
   /**

@@ -42,24 +42,34 @@ export async function* imageChunks(
 ): AsyncGenerator<Buffer> {
   for (let position = 0; position < source.size; position += chunkSize) {
     const length = Math.min(chunkSize, source.size - position);
-    const chunk = Buffer.allocUnsafe(length);
-    let filled = 0;
-    while (filled < length) {
-      const { bytesRead } = await source.handle.read(
-        chunk,
-        filled,
-        length - filled,
-        position + filled,
-      );
-      if (bytesRead === 0) {
-        throw new ClientError(
-          "io",
-          `the image shrank while being read (at byte ${position + filled})`,
-        );
-      }
-      filled += bytesRead;
-    }
+    const chunk = await readImageRange(source, position, length);
     onRead?.(length);
     yield chunk;
   }
+}
+
+/** `length` bytes of the image from `position` into a fresh buffer; a short read is an error. */
+export async function readImageRange(
+  source: ImageSource,
+  position: number,
+  length: number,
+): Promise<Buffer> {
+  const chunk = Buffer.allocUnsafe(length);
+  let filled = 0;
+  while (filled < length) {
+    const { bytesRead } = await source.handle.read(
+      chunk,
+      filled,
+      length - filled,
+      position + filled,
+    );
+    if (bytesRead === 0) {
+      throw new ClientError(
+        "io",
+        `the image shrank while being read (at byte ${position + filled})`,
+      );
+    }
+    filled += bytesRead;
+  }
+  return chunk;
 }
