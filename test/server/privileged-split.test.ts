@@ -1,5 +1,5 @@
 import { spawn, spawnSync } from "node:child_process";
-import { chmod, mkdir, mkdtemp, readFile, rm, stat } from "node:fs/promises";
+import { chmod, mkdir, mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
 import http from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -158,6 +158,102 @@ test("a change runs as a task of the privileged service, visible through the pub
     lines.some((line) => line.endsWith("wiping /dev/sdb")),
     lines.join("\n"),
   );
+});
+
+/** Whether a task log has `message` as one of its lines (after the time stamp). */
+function logged(lines: string[], message: string): boolean {
+  return lines.some((line) => line.endsWith(`: ${message}`));
+}
+
+/** The public daemon's finished tasks of `type`, newest first, with their logs. */
+async function finishedTasks(split: Split, type: string) {
+  const { server, admin } = split;
+  const listed = await api(
+    server.port,
+    "GET",
+    `/api2/json/nodes/localhost/tasks?typefilter=${type}`,
+    {
+      headers: admin,
+    },
+  );
+  const tasks = listed.json.data as { upid: string; user: string; status?: string }[];
+  return Promise.all(
+    tasks.map(async (task) => {
+      const path = `/api2/json/nodes/localhost/tasks/${encodeURIComponent(task.upid)}/log`;
+      const log = await api(server.port, "GET", path, { headers: admin });
+      return { ...task, log: (log.json.data as { t: string }[]).map((line) => line.t) };
+    }),
+  );
+}
+
+test("DNS, interface, revert and time zone changes are logged as finished tasks of the caller", async (t) => {
+  const split = await startSplit(t);
+  const { server, admin, root } = split;
+  const node = "/api2/json/nodes/localhost";
+  const dns = await api(server.port, "PUT", `${node}/dns`, {
+    headers: admin,
+    body: { search: "example.test", dns1: "192.0.2.53", dns2: "192.0.2.54" },
+  });
+  t.is(dns.status, 200, dns.body.toString());
+  t.is(dns.json.data, null);
+  const [dnsTask, ...moreDns] = await finishedTasks(split, "dnsupdate");
+  t.is(moreDns.length, 0);
+  t.like(dnsTask, { user: "admin@pbs!ops", status: "OK" });
+  t.true(
+    logged(dnsTask!.log, "writing DNS: search example.test, name servers 192.0.2.53 192.0.2.54"),
+    dnsTask!.log.join("\n"),
+  );
+  t.regex(
+    await readFile(join(root, "sysroot", "etc", "resolv.conf"), "utf8"),
+    /^nameserver 192\.0\.2\.54$/m,
+  );
+
+  const staged = await api(server.port, "PUT", `${node}/network/eth1`, {
+    headers: admin,
+    body: { cidr: "192.0.2.10/24", gateway: "192.0.2.1", autostart: true },
+  });
+  t.is(staged.status, 200, staged.body.toString());
+  t.is(staged.json.data, null);
+  const removed = await api(server.port, "DELETE", `${node}/network/eth1`, { headers: admin });
+  t.is(removed.status, 200, removed.body.toString());
+  const [removal, change, ...moreStaged] = await finishedTasks(split, "netstage");
+  t.is(moreStaged.length, 0);
+  t.like(change, { user: "admin@pbs!ops", status: "OK" });
+  t.regex(change!.upid, /:netstage:eth1:admin@pbs!ops:$/);
+  t.true(
+    logged(
+      change!.log,
+      "staging eth1: autostart=true method4=static cidr4=192.0.2.10/24 gateway4=192.0.2.1",
+    ),
+    change!.log.join("\n"),
+  );
+  t.like(removal, { user: "admin@pbs!ops", status: "OK" });
+  t.true(logged(removal!.log, "staging the removal of eth1"), removal!.log.join("\n"));
+
+  const reverted = await api(server.port, "DELETE", `${node}/network`, { headers: admin });
+  t.is(reverted.status, 200, reverted.body.toString());
+  const [revert] = await finishedTasks(split, "netrevert");
+  t.like(revert, { user: "admin@pbs!ops", status: "OK" });
+  t.true(logged(revert!.log, "reverting the staged network changes"), revert!.log.join("\n"));
+
+  await mkdir(join(root, "sysroot", "usr", "share", "zoneinfo", "Europe"), { recursive: true });
+  await writeFile(join(root, "sysroot", "usr", "share", "zoneinfo", "Europe", "Vienna"), "TZif");
+  const zone = await api(server.port, "PUT", `${node}/time`, {
+    headers: admin,
+    body: { timezone: "Europe/Vienna" },
+  });
+  t.is(zone.status, 200, zone.body.toString());
+  const [timezone] = await finishedTasks(split, "timezone");
+  t.like(timezone, { user: "admin@pbs!ops", status: "OK" });
+  t.true(logged(timezone!.log, "setting the time zone to Europe/Vienna"), timezone!.log.join("\n"));
+
+  // a refused change is answered with its own error and still leaves a failed task behind
+  const missing = await api(server.port, "DELETE", `${node}/network/eth7`, { headers: admin });
+  t.is(missing.status, 404);
+  t.is(missing.json.message, "interface eth7 is not configured");
+  const [failed] = await finishedTasks(split, "netstage");
+  t.regex(failed!.upid, /:netstage:eth7:/);
+  t.is(failed!.status, "interface eth7 is not configured");
 });
 
 test("a ticket and its CSRF token are forwarded and checked again", async (t) => {

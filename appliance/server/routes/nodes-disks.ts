@@ -120,7 +120,10 @@ export function nodesDiskRoutes(services: ServerServices, options: SystemRouteOp
           type: "diskinit",
           id: params.disk.slice("/dev/".length),
           authId: auth!.authId,
-          run: () => disks.initGpt(params.disk),
+          run: async (task) => {
+            task.log(`writing an empty GPT to ${params.disk}`);
+            await disks.initGpt(params.disk);
+          },
         });
       },
     }),

@@ -12,6 +12,7 @@ import {
 } from "../../system/index.js";
 import { defineRoute, type Route } from "../api/route.js";
 import { apiBoolean } from "../api/schema-types.js";
+import { runTaskToEnd } from "../tasks/task-to-end.js";
 import { checkNode, nodeParam } from "./node.js";
 import type { SystemRouteOptions } from "./nodes-disks.js";
 import { PRIV } from "./privileges.js";
@@ -65,6 +66,23 @@ function toConfig(iface: string, params: Record<string, unknown>): InterfaceConf
   return config;
 }
 
+/** The staged fields in one line for the task log, e.g. `method4=static cidr4=192.0.2.10/24`. */
+function describeConfig(config: InterfaceConfig): string {
+  const keys = [
+    "autostart",
+    "method4",
+    "cidr4",
+    "gateway4",
+    "method6",
+    "cidr6",
+    "gateway6",
+  ] as const;
+  return keys
+    .filter((key) => config[key] !== undefined)
+    .map((key) => `${key}=${String(config[key])}`)
+    .join(" ");
+}
+
 export function nodesNetworkRoutes(services: ServerServices, options: SystemRouteOptions): Route[] {
   const { tasks } = services;
   const root = options.root ?? "/";
@@ -111,9 +129,18 @@ export function nodesNetworkRoutes(services: ServerServices, options: SystemRout
       description: "Stage a change to an interface (applied by PUT /nodes/{node}/network).",
       parameters: z.strictObject({ node, iface: ifaceName, ...ifaceFields }),
       permission: modify,
-      handler: async ({ params }) => {
+      handler: async ({ params, auth }) => {
         checkNode(params.node, tasks.node);
-        await files.stage(toConfig(params.iface, params));
+        const config = toConfig(params.iface, params);
+        await runTaskToEnd(tasks, {
+          type: "netstage",
+          id: params.iface,
+          authId: auth!.authId,
+          run: async (task) => {
+            task.log(`staging ${params.iface}: ${describeConfig(config)}`);
+            await files.stage(config);
+          },
+        });
         return null;
       },
     }),
@@ -123,9 +150,17 @@ export function nodesNetworkRoutes(services: ServerServices, options: SystemRout
       description: "Stage removing an interface's configuration.",
       parameters: z.strictObject({ node, iface: ifaceName }),
       permission: modify,
-      handler: async ({ params }) => {
+      handler: async ({ params, auth }) => {
         checkNode(params.node, tasks.node);
-        await files.stageRemoval(params.iface);
+        await runTaskToEnd(tasks, {
+          type: "netstage",
+          id: params.iface,
+          authId: auth!.authId,
+          run: async (task) => {
+            task.log(`staging the removal of ${params.iface}`);
+            await files.stageRemoval(params.iface);
+          },
+        });
         return null;
       },
     }),
@@ -165,9 +200,16 @@ export function nodesNetworkRoutes(services: ServerServices, options: SystemRout
       description: "Revert the staged network changes.",
       parameters: z.strictObject({ node }),
       permission: modify,
-      handler: async ({ params }) => {
+      handler: async ({ params, auth }) => {
         checkNode(params.node, tasks.node);
-        await files.revert();
+        await runTaskToEnd(tasks, {
+          type: "netrevert",
+          authId: auth!.authId,
+          run: async (task) => {
+            task.log("reverting the staged network changes");
+            await files.revert();
+          },
+        });
         return null;
       },
     }),
@@ -194,10 +236,20 @@ export function nodesNetworkRoutes(services: ServerServices, options: SystemRout
         dns3: text(64).optional(),
       }),
       permission: modify,
-      handler: async ({ params }) => {
+      handler: async ({ params, auth }) => {
         checkNode(params.node, tasks.node);
         const { node: _node, ...dns } = params;
-        await writeDns(root, dns);
+        await runTaskToEnd(tasks, {
+          type: "dnsupdate",
+          authId: auth!.authId,
+          run: async (task) => {
+            const servers = [dns.dns1, dns.dns2, dns.dns3].filter((server) => server !== undefined);
+            task.log(
+              `writing DNS: search ${dns.search ?? "(none)"}, name servers ${servers.join(" ") || "(none)"}`,
+            );
+            await writeDns(root, dns);
+          },
+        });
         return null;
       },
     }),
@@ -220,9 +272,16 @@ export function nodesNetworkRoutes(services: ServerServices, options: SystemRout
       description: "Set the time zone.",
       parameters: z.strictObject({ node, timezone: text(64) }),
       permission: timeModify,
-      handler: async ({ params }) => {
+      handler: async ({ params, auth }) => {
         checkNode(params.node, tasks.node);
-        await writeTimezone(root, params.timezone);
+        await runTaskToEnd(tasks, {
+          type: "timezone",
+          authId: auth!.authId,
+          run: async (task) => {
+            task.log(`setting the time zone to ${params.timezone}`);
+            await writeTimezone(root, params.timezone);
+          },
+        });
         return null;
       },
     }),
