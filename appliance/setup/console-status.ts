@@ -7,7 +7,8 @@ import { readHostname } from "../system/network/host-files.js";
 import { detectZfsCapabilities } from "../system/zfs/capabilities.js";
 import { Zpool } from "../system/zfs/zpool.js";
 import type { PoolSummary } from "../system/zfs/zpool-list.js";
-import { SERVER_PORT } from "./apply.js";
+import { SERVER_PORT, SERVICE_UNIT } from "./apply.js";
+import { type TaskSummary, taskSummary } from "./task-summary.js";
 
 export interface DatastoreUsage {
   name: string;
@@ -23,17 +24,36 @@ export interface ConsoleStatus {
   pools: PoolSummary[];
   poolError?: string;
   datastores: DatastoreUsage[];
+  /** systemd's word for the server unit: active, inactive, failed, activating… or unknown. */
+  service: string;
+  tasks: TaskSummary;
+}
+
+export interface ConsoleStatusOptions {
+  root: string;
+  configDir: string;
+  /** The server's state directory, where the task index lives. */
+  stateDir: string;
+}
+
+async function serviceState(runner: CommandRunner): Promise<string> {
+  const result = await runner
+    .run("systemctl", ["is-active", SERVICE_UNIT], { allowFailure: true })
+    .catch(() => undefined);
+  return result?.stdout.trim().split("\n")[0] || "unknown";
 }
 
 export async function consoleStatus(
   runner: CommandRunner,
-  options: { root: string; configDir: string },
+  options: ConsoleStatusOptions,
 ): Promise<ConsoleStatus> {
   const host = (await readHostname(options.root).catch(() => "")) || hostname();
   const status: ConsoleStatus = {
     url: `https://${host}:${SERVER_PORT}`,
     pools: [],
     datastores: [],
+    service: await serviceState(runner),
+    tasks: await taskSummary(options.stateDir),
   };
   status.fingerprint = await readCertificateInfo(options.configDir)
     .then((info) => info.fingerprint)

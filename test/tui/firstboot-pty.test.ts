@@ -1,11 +1,10 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { setTimeout as delay } from "node:timers/promises";
 import test, { type ExecutionContext } from "ava";
-import { spawn } from "node-pty";
 import { readCertificateInfo } from "../../appliance/server/tls/certificate-files.js";
-import { REPO_ROOT } from "../helpers/cli.js";
 import { scratchDir } from "../system/helpers.js";
+import { KEY } from "./fixtures.js";
+import { startSetup } from "./pty.js";
 
 const TB = 4_000_787_030_016;
 
@@ -68,59 +67,6 @@ function machine(t: ExecutionContext) {
   return { dir, args, configDir: join(dir, "etc-cairn"), log: description.log };
 }
 
-const ANSI = /\u001B\[[0-9;?]*[A-Za-z]|\u001B[()][A-Z0-9]|\u001B[=>]/g;
-
-/** The program in a real pseudo-terminal, with CI cleared (Ink draws nothing live under CI). */
-function startSetup(args: string[]) {
-  const env: NodeJS.ProcessEnv = { ...process.env, TERM: "xterm", LANG: "C.UTF-8" };
-  delete env.CI;
-  const child = spawn(
-    process.execPath,
-    ["--import", "tsx", join(REPO_ROOT, "tui", "cairn-setup.ts"), "firstboot", ...args],
-    { cols: 80, rows: 24, env, cwd: REPO_ROOT },
-  );
-  let screen = "";
-  let exit: number | undefined;
-  child.onData((data) => {
-    screen += data.replace(ANSI, "");
-  });
-  child.onExit(({ exitCode }) => {
-    exit = exitCode;
-  });
-  return {
-    child,
-    /** Everything drawn since the last `mark`. */
-    get text() {
-      return screen;
-    },
-    mark() {
-      screen = "";
-    },
-    async waitFor(pattern: RegExp, timeoutMs = 30_000): Promise<void> {
-      const end = Date.now() + timeoutMs;
-      while (!pattern.test(screen)) {
-        if (Date.now() > end || exit !== undefined) {
-          throw new Error(`waited for ${pattern}; screen: ${screen.slice(-1500)}`);
-        }
-        await delay(50);
-      }
-    },
-    /** One key per terminal read: keys written together arrive as one chunk, read as a paste. */
-    async keys(...sequence: string[]) {
-      for (const key of sequence) {
-        child.write(key);
-        await delay(150);
-      }
-    },
-    async exited(): Promise<number | undefined> {
-      for (let i = 0; i < 1800 && exit === undefined; i++) await delay(50);
-      return exit;
-    },
-  };
-}
-
-const KEY = { enter: "\r", down: "\u001B[B", right: "\u001B[C", space: " ", clear: "\u0015" };
-
 const ANSWERS = (devices: string[]) => `
 [network]
 interface = "eth0"
@@ -149,8 +95,8 @@ test.serial(
   async (t) => {
     t.timeout(180_000);
     const first = machine(t);
-    const setup = startSetup(first.args);
-    t.teardown(() => setup.child.kill());
+    const setup = startSetup(["firstboot", ...first.args]);
+    t.teardown(() => setup.kill());
     await setup.waitFor(/Cairn setup: Welcome[\s\S]*eth0\s+link up\s+52:54:00:12:34:56/);
     setup.mark();
     await setup.keys(KEY.enter);
@@ -186,7 +132,12 @@ test.serial(
     const second = machine(t);
     const devices = ["sdb", "sdc"].map((name) => join(second.dir, name));
     writeFileSync(join(second.dir, "answers.toml"), ANSWERS(devices));
-    const run = startSetup(["--answer", join(second.dir, "answers.toml"), ...second.args]);
+    const run = startSetup([
+      "firstboot",
+      "--answer",
+      join(second.dir, "answers.toml"),
+      ...second.args,
+    ]);
     t.is(await run.exited(), 0, run.text);
     t.regex(run.text, /ok {2}service: /);
     const normalised = (m: { dir: string }, file: string) =>

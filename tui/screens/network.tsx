@@ -4,7 +4,7 @@ import { FieldRow, HelpLine, OtherProblems, type ScreenProps } from "../form.js"
 import { Frame } from "../frame.js";
 
 /** Management interface (link state and MAC shown), DHCP or static, name servers, host name. */
-export function Network(props: ScreenProps) {
+export function Network(props: ScreenProps & { step?: string; keys?: string }) {
   const { state } = props;
   const fields = networkFields(state);
   const focus = focusOf(state, fields.length);
@@ -12,8 +12,8 @@ export function Network(props: ScreenProps) {
   return (
     <Frame
       title="Network"
-      step="2/6"
-      keys="Up/Down move  Left/Right change  Enter next  Esc back  ? help"
+      step={props.step ?? "2/6"}
+      keys={props.keys ?? "Up/Down move  Left/Right change  Enter next  Esc back  ? help"}
     >
       <Text bold>{"  Interface  Link      MAC                Address"}</Text>
       <Box flexDirection="column">
