@@ -62,7 +62,7 @@ packages=(
 	# boot and live system
 	linux-image-amd64 live-boot systemd-sysv initramfs-tools zstd kmod udev dbus
 	# what the cairn package needs
-	nodejs zfsutils-linux util-linux ifupdown dhcpcd-base smartmontools gdisk iproute2 ca-certificates
+	nodejs zfsutils-linux util-linux ifupdown dhcpcd-base smartmontools gdisk iproute2 ca-certificates openssl
 	# what the installer needs: partitions, file systems, boot loader for BIOS and UEFI
 	grub-pc-bin grub-efi-amd64-bin grub2-common efibootmgr dosfstools e2fsprogs xfsprogs
 	parted rsync

@@ -7,6 +7,7 @@ import { createElement } from "react";
 import { newProgram, runProgram } from "../appliance/cli/program.js";
 import { planFromAnswerFile } from "../appliance/setup/answer-file.js";
 import { type ApplyEvent, type ApplyOptions, applyPlan } from "../appliance/setup/apply.js";
+import { consoleActions } from "../appliance/setup/console-actions.js";
 import { consoleStatus } from "../appliance/setup/console-status.js";
 import { detectEnvironment, factsOf } from "../appliance/setup/environment.js";
 import { SetupError } from "../appliance/setup/errors.js";
@@ -15,6 +16,7 @@ import { SimulatedRunner } from "../appliance/setup/simulated-machine.js";
 import { type CommandRunner, execaRunner } from "../appliance/system/command-runner.js";
 import { Firstboot } from "./app.js";
 import { glyphsFor } from "./glyphs.js";
+import { addInstallCommand } from "./install-command.js";
 import { Console } from "./screens/console.js";
 
 interface CommonOptions {
@@ -151,11 +153,21 @@ common(program.command("firstboot"))
     else await interactive(options);
   });
 common(program.command("console"))
-  .description("status dashboard of the configured appliance")
-  .action(async (options: CommonOptions) => {
+  .description("status dashboard and menu of the configured appliance")
+  .option("--state-dir <dir>", "the server's state directory (tasks)", "/var/lib/cairn")
+  .action(async (options: CommonOptions & { stateDir: string }) => {
     const runner = runnerOf(options);
-    const load = () => consoleStatus(runner, { root: options.root, configDir: options.configDir });
-    const app = render(createElement(Console, { load }));
+    const { root, configDir, stateDir } = options;
+    const load = () => consoleStatus(runner, { root, configDir, stateDir });
+    const actions = consoleActions(runner, {
+      root,
+      configDir,
+      ...(options.netns ? { netns: options.netns } : {}),
+      ...(options.diskTypes ? { diskTypes: options.diskTypes.split(",") } : {}),
+    });
+    const glyphs = glyphsFor(options.ascii ? { CAIRN_ASCII: "1" } : process.env);
+    const app = render(createElement(Console, { load, actions, glyphs }), { exitOnCtrlC: false });
     await app.waitUntilExit();
   });
+addInstallCommand(program);
 await runProgram(program);

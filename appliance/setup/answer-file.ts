@@ -15,6 +15,11 @@ export function planFromAnswerFile(tomlText: string, facts: SetupFacts = {}): Se
     const first = (err instanceof Error ? err.message : String(err)).split("\n")[0];
     throw new SetupError("bad-answer-file", `not valid TOML${where}: ${first}`, {}, { cause: err });
   }
+  // [install] is read by `cairn-setup install` (install/install-answer.ts); first boot skips it.
+  if (document !== null && typeof document === "object" && "install" in document) {
+    const { install: _install, ...rest } = document as Record<string, unknown>;
+    document = rest;
+  }
   try {
     return validatePlan(document, facts);
   } catch (err) {
