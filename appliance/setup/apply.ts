@@ -3,7 +3,9 @@
  * event. The console, the answer-file mode and the tests all drive this; it calls the same system,
  * datastore and server functions the API does.
  */
-import { join } from "node:path";
+import { mkdir, stat } from "node:fs/promises";
+import { dirname, join } from "node:path";
+import { writeFileAtomic } from "../datastore/atomic-file.js";
 import { Datastore } from "../datastore/datastore.js";
 import { AccessControl } from "../server/auth/access-control.js";
 import { createUser, setPassword } from "../server/auth/accounts.js";
@@ -13,19 +15,17 @@ import type { DatastoreEntry } from "../server/config/datastore-config.js";
 import { datastoreConfigFile } from "../server/config/datastore-config.js";
 import { DatastoreRegistry } from "../server/datastore-registry.js";
 import { createConfiguredDatastore } from "../server/datastore-setup.js";
+import { giveTreeTo } from "../server/tasks/file-owner.js";
 import { ensureCertificate } from "../server/tls/certificate-files.js";
 import { describeCertificate } from "../server/tls/certificate-info.js";
 import type { CommandRunner } from "../system/command-runner.js";
 import { Disks } from "../system/disks/disks.js";
-import { applyInterfaces, liveInterfaces } from "../system/network/apply.js";
-import { writeDns, writeHostname } from "../system/network/host-files.js";
-import type { InterfaceConfig } from "../system/network/interfaces-file.js";
-import { NetworkConfigFiles } from "../system/network/network-config.js";
 import { detectZfsCapabilities, type ZfsCapabilities } from "../system/zfs/capabilities.js";
 import { ZfsDatasets } from "../system/zfs/datasets.js";
 import { createZfsDatastore, DEFAULT_MOUNT_ROOT } from "../system/zfs/zfs-datastore.js";
 import { SetupError } from "./errors.js";
-import { RETENTION_KEYS, type SetupPlan, staticAddress } from "./plan.js";
+import { configureNetwork, currentAddress } from "./network-step.js";
+import { RETENTION_KEYS, type SetupPlan } from "./plan.js";
 import { writeVerifyJob } from "./verify-job.js";
 
 export const STEPS = [
@@ -63,7 +63,12 @@ export interface ApplyOptions {
   preallocate?: boolean;
   /** RSA size of a certificate made now (tests use 2048). */
   rsaBits?: number;
+  /** Written when every step succeeded, so the console starts instead of first-boot setup. */
+  setupMarker?: string;
 }
+
+/** The console script's marker, below the system root. */
+export const SETUP_MARKER = "var/lib/cairn/setup-complete";
 
 /** What the operator needs once setup is done. */
 export interface SetupResult {
@@ -124,6 +129,9 @@ export async function* applyPlan(
     completed.push(step.id);
     yield { type: "step-done", step: step.id, detail };
   }
+  const marker = options.setupMarker ?? join(options.root, SETUP_MARKER);
+  await mkdir(dirname(marker), { recursive: true });
+  await writeFileAtomic(marker, `${new Date().toISOString()}\n`, { fsync: true });
   const host = context.address ?? plan.network.fqdn;
   const shown = host.includes(":") ? `[${host}]` : host;
   yield {
@@ -147,54 +155,10 @@ const RUN: Record<StepId, (context: Context) => Promise<string>> = {
   service: restartService,
 };
 
-/** The address clients reach: the static one, else what the interface has now. */
-async function currentAddress(context: Context): Promise<string | undefined> {
-  const { plan, options } = context;
-  const fixed = staticAddress(plan.network);
-  if (fixed) return fixed;
-  const live = await liveInterfaces(options.runner, netnsOption(options)).catch(() => []);
-  const iface = live.find((candidate) => candidate.name === plan.network.interface);
-  const global = iface?.addresses.find(
-    (address) => address.family === 4 && address.scope === "global",
-  );
-  return global?.cidr.split("/")[0];
-}
-
-function netnsOption(options: ApplyOptions): { netns?: string } {
-  return options.netns === undefined ? {} : { netns: options.netns };
-}
-
 async function applyNetwork(context: Context): Promise<string> {
-  const { plan, options } = context;
-  const { network } = plan;
-  const config: InterfaceConfig = {
-    name: network.interface,
-    autostart: true,
-    method4: network.method,
-  };
-  if (network.method === "static") {
-    config.cidr4 = network.address!;
-    if (network.gateway) config.gateway4 = network.gateway;
-  }
-  const files = new NetworkConfigFiles(options.root);
-  await files.stage(config);
-  if (network.method === "static") {
-    // Live first: a configuration the kernel refuses must not become the boot configuration.
-    await applyInterfaces(options.runner, [config], netnsOption(options)).catch(async (err) => {
-      await files.revert();
-      throw err;
-    });
-  }
-  await files.commit();
-  context.address = await currentAddress(context);
-  // Debian's convention for a host without a fixed address.
-  await writeHostname(options.root, network.fqdn, context.address ?? "127.0.1.1");
-  const [dns1, dns2, dns3] = network.dns;
-  const search = network.fqdn.split(".").slice(1).join(".");
-  await writeDns(options.root, { search, dns1, dns2, dns3 });
-  return network.method === "static"
-    ? `${network.interface} ${network.address}${network.gateway ? ` via ${network.gateway}` : ""}`
-    : `${network.interface} DHCP${context.address ? ` (now ${context.address})` : ""}`;
+  const { detail, address } = await configureNetwork(context.plan.network, context.options);
+  context.address = address;
+  return detail;
 }
 
 async function capabilitiesOf(context: Context): Promise<ZfsCapabilities> {
@@ -294,13 +258,26 @@ async function configureAdmin(context: Context): Promise<string> {
 
 async function restartService(context: Context): Promise<string> {
   const { options, plan } = context;
-  context.address ??= await currentAddress(context);
+  context.address ??= await currentAddress(plan.network, options);
   const { pair, created } = await ensureCertificate(options.configDir, {
     hostnames: [plan.network.fqdn],
     ...(context.address ? { addresses: [context.address] } : {}),
     ...(options.rsaBits ? { rsaBits: options.rsaBits } : {}),
   });
   context.fingerprint = describeCertificate(pair.certPem).fingerprint;
+  await giveToServiceUser(context);
   await (options.restartService ?? restartWithSystemctl)(options.runner);
   return `${created ? "new certificate" : "certificate kept"}, ${SERVICE_UNIT} restarted`;
+}
+
+/**
+ * Setup runs as root, the daemon as the owner of the config directory (`backup` on the
+ * appliance): the datastore and the configuration written now must be the daemon's.
+ */
+async function giveToServiceUser(context: Context): Promise<void> {
+  if (process.getuid?.() !== 0) return;
+  const { uid, gid } = await stat(context.options.configDir);
+  if (uid === 0) return;
+  await giveTreeTo({ uid, gid }, datastorePathOf(context));
+  await giveTreeTo({ uid, gid }, context.options.configDir);
 }

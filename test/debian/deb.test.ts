@@ -1,4 +1,5 @@
 import { execFile, spawn, spawnSync } from "node:child_process";
+import { existsSync } from "node:fs";
 import { mkdtemp, readdir, readFile, readlink, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -202,12 +203,14 @@ debTest("the console launcher runs the installer, first-boot setup or the menu",
   t.regex(text, /\/var\/lib\/cairn\/setup-complete/);
   // a stand-in for cairn-setup that reports the mode it was given
   const setup = join(dir, "fake-cairn-setup");
-  await writeFile(setup, '#!/bin/sh\necho "mode=$1"\n', { mode: 0o755 });
+  await writeFile(setup, '#!/bin/sh\necho "mode=$*"\n', { mode: 0o755 });
   const marker = join(dir, "setup-complete");
   const cmdline = join(dir, "cmdline");
-  const mode = async (options: { marker: boolean; cmdline: string }) => {
+  const answer = join(dir, "firstboot-answer.toml");
+  const mode = async (options: { marker: boolean; cmdline: string; answer?: boolean }) => {
     await rm(marker, { force: true });
     if (options.marker) await writeFile(marker, "");
+    if (options.answer) await writeFile(answer, "[network]\n");
     await writeFile(cmdline, `${options.cmdline}\n`);
     const result = spawnSync("sh", [launcher], {
       encoding: "utf8",
@@ -216,6 +219,7 @@ debTest("the console launcher runs the installer, first-boot setup or the menu",
         CAIRN_SETUP: setup,
         CAIRN_SETUP_MARKER: marker,
         CAIRN_CMDLINE: cmdline,
+        CAIRN_FIRSTBOOT_ANSWER: answer,
       },
     });
     t.is(result.status, 0, result.stderr);
@@ -226,6 +230,11 @@ debTest("the console launcher runs the installer, first-boot setup or the menu",
   t.regex(firstboot, /first-boot setup on/);
   t.regex(firstboot, /^mode=firstboot$/m);
   t.regex(await mode({ marker: true, cmdline: plain }), /^mode=console$/m);
+  // after an automated install: first boot applies the answers, removes them, then the menu
+  const unattended = await mode({ marker: false, cmdline: plain, answer: true });
+  t.regex(unattended, new RegExp(`^mode=firstboot --answer ${answer}$`, "m"));
+  t.regex(unattended, /^mode=console$/m);
+  t.false(existsSync(answer), "the answers with the admin password are removed");
   const install = await mode({ marker: false, cmdline: `${plain} cairn.mode=install` });
   t.regex(install, /^mode=install$/m);
   t.regex(install, /installer on/);
@@ -261,6 +270,7 @@ debTest("the installed executables run and load every native addon", async (t) =
 });
 
 debTest("the packaged daemon starts, sets up an embedded store and stops on SIGTERM", async (t) => {
+  t.timeout(240_000); // a 4096-bit key on first start takes long on a busy machine
   const data = join(dir, "embedded");
   const daemon = spawn(
     join(root, "usr", "bin", "cairn-server"),
@@ -269,7 +279,7 @@ debTest("the packaged daemon starts, sets up an embedded store and stops on SIGT
   );
   let banner = "";
   const listening = await new Promise<boolean>((resolve) => {
-    const timer = setTimeout(() => resolve(false), 30_000);
+    const timer = setTimeout(() => resolve(false), 180_000);
     daemon.stderr.on("data", (chunk: Buffer) => {
       banner += chunk.toString();
       if (/listening on https:\/\/127\.0\.0\.1:\d+\//.test(banner)) {

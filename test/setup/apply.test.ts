@@ -1,4 +1,13 @@
-import { closeSync, ftruncateSync, openSync, readFileSync } from "node:fs";
+import {
+  chownSync,
+  closeSync,
+  existsSync,
+  ftruncateSync,
+  lstatSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+} from "node:fs";
 import { join } from "node:path";
 import test, { type ExecutionContext } from "ava";
 import { AccessControl } from "../../appliance/server/auth/access-control.js";
@@ -154,7 +163,30 @@ test("every step runs in order and leaves the configuration behind", async (t) =
     datastorePath: `${options.mountRoot}/tank/store1`,
   });
   t.true(cert.san.some((name) => name.includes("backup.example.com")));
+  t.true(existsSync(join(root, "var/lib/cairn/setup-complete")), "the console starts next time");
 });
+
+const asRoot = process.getuid?.() === 0 ? test : test.skip;
+
+asRoot(
+  "run as root, the datastore and the configuration go to the config directory's owner",
+  async (t) => {
+    const { options, plan } = machine(t);
+    mkdirSync(options.configDir, { recursive: true });
+    chownSync(options.configDir, 65534, 65534); // the appliance's daemon user, as postinst sets it
+    const events = await collect(applyPlan(plan, options));
+    t.is(events.at(-1)?.type, "finished");
+    const store = `${options.mountRoot}/tank/store1`;
+    for (const path of [
+      store,
+      join(store, ".chunks"),
+      join(options.configDir, "datastore.json"),
+      join(options.configDir, "user.json"),
+    ]) {
+      t.like(lstatSync(path), { uid: 65534, gid: 65534 }, path);
+    }
+  },
+);
 
 test("a failing command stops the run with its error; a retry resumes at that step", async (t) => {
   let broken = true;
@@ -177,6 +209,7 @@ test("a failing command stops the run with its error; a retry resumes at that st
   );
   t.false(runner.calls.some((call) => call[0] === "zfs" && call[1] === "create"));
   t.throws(() => readFileSync(join(options.configDir, "datastore.json")));
+  t.false(existsSync(join(options.root, "var/lib/cairn/setup-complete")), "setup still pending");
 
   broken = false;
   const retry = await collect(applyPlan(plan, { ...options, from: "pool" }));
