@@ -1,8 +1,8 @@
 import { type Command, Option } from "commander";
 import { ClientError } from "../client/errors.js";
-import type { RateLimit } from "../client/rate-limit.js";
 import { type ClientEnvironment, clientEnvironment } from "../client/repository-session.js";
 import { parseByteSize } from "../client/units.js";
+import type { RateLimit } from "../util/token-bucket.js";
 import { type OutputFormat, parseOutputFormat } from "./output.js";
 import { type Column, renderFields, renderTable } from "./table.js";
 

@@ -20,6 +20,8 @@ interface SyncJobOptions {
   syncDirection?: string;
   rateIn?: string;
   burstIn?: string;
+  rateOut?: string;
+  burstOut?: string;
   schedule?: string;
   comment?: string;
 }
@@ -43,6 +45,8 @@ function withSyncJobOptions(command: Command): Command {
     .option("--transfer-last <n>", "sync only the newest <n> snapshots per group", wholeNumber(1))
     .option("--rate-in <size>", "inbound rate limit per second, e.g. 10MiB")
     .option("--burst-in <size>", "inbound burst, e.g. 20MiB")
+    .option("--rate-out <size>", "outbound rate limit of a push per second, e.g. 10MiB")
+    .option("--burst-out <size>", "outbound burst of a push, e.g. 20MiB")
     .option("--schedule <event>", "when to run (calendar event)")
     .option("--comment <text>", "comment");
 }
@@ -62,6 +66,8 @@ function syncJobFields(options: SyncJobOptions) {
     "transfer-last": options.transferLast,
     "rate-in": options.rateIn,
     "burst-in": options.burstIn,
+    "rate-out": options.rateOut,
+    "burst-out": options.burstOut,
     schedule: options.schedule,
     comment: options.comment,
   };

@@ -12,7 +12,9 @@ import {
 } from "../format/manifest.js";
 import { wrapKeyWithMasterKey } from "../format/master-key.js";
 import { BackupWriterClient } from "../protocol/client/backup-writer-client.js";
+import { limitUploads } from "../protocol/client/rate-limited-clients.js";
 import type { ServerAddress } from "../protocol/client/upgrade-connect.js";
+import { type RateLimit, TokenBucket } from "../util/token-bucket.js";
 import { losesData } from "./archive/warnings.js";
 import type { ArchiveSpec } from "./archive-spec.js";
 import { BackupProgress } from "./backup-progress.js";
@@ -25,7 +27,6 @@ import { uploadImage } from "./image-upload.js";
 import type { UploadedIndex } from "./index-upload.js";
 import { learnPreviousIndex, previousManifest } from "./previous-snapshot.js";
 import { uploadPxar } from "./pxar-upload.js";
-import { limitUploads, type RateLimit } from "./rate-limit.js";
 import type { ReuseStats } from "./split-encoder.js";
 import { uploadSplitPxar } from "./split-pxar-upload.js";
 import type { Terminal } from "./terminal.js";
@@ -85,7 +86,7 @@ export async function runBackup(request: BackupRequest): Promise<BackupResult> {
     id: request.id,
     time: request.time,
   });
-  const writer = limitUploads(started, request.rateLimit);
+  const writer = limitUploads(started, request.rateLimit && new TokenBucket(request.rateLimit));
   try {
     const previous = await previousManifest(writer, crypt, (line) => terminal.note(line));
     const known: KnownChunks = new Map();

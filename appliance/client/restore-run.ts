@@ -14,15 +14,16 @@ import {
   verifyManifest,
 } from "../format/manifest.js";
 import { PxarDecoder } from "../format/pxar/decoder.js";
+import { limitDownloads } from "../protocol/client/rate-limited-clients.js";
 import { ReaderClient } from "../protocol/client/reader-client.js";
 import type { ServerAddress } from "../protocol/client/upgrade-connect.js";
+import { type RateLimit, TokenBucket } from "../util/token-bucket.js";
 import { type ExtractCounters, extractArchive } from "./archive/extractor.js";
 import { archiveFileName } from "./archive-spec.js";
 import { writeImage, writeToStream } from "./byte-output.js";
 import { type SplitArchiveNames, splitArchiveNames } from "./change-detection.js";
 import { fetchChunks } from "./chunk-fetcher.js";
 import { ClientError } from "./errors.js";
-import { limitDownloads, type RateLimit } from "./rate-limit.js";
 import { formatSnapshotRef, type SnapshotRef } from "./snapshot-ref.js";
 import type { Terminal } from "./terminal.js";
 
@@ -61,7 +62,7 @@ export async function runRestore(request: RestoreRequest): Promise<RestoreResult
     ...(request.ns && { ns: request.ns }),
     ...request.snapshot,
   });
-  const reader = limitDownloads(started, request.rateLimit);
+  const reader = limitDownloads(started, request.rateLimit && new TokenBucket(request.rateLimit));
   try {
     const snapshot = formatSnapshotRef(request.snapshot);
     const manifest = checkedManifest(

@@ -1,32 +1,22 @@
 /**
- * Inbound rate limits of a sync (`rate-in`, `burst-in`) as a wrapper around a source: a token
- * bucket charged with every byte downloaded, waiting before the next download when it runs dry.
+ * A sync's rate limits as wrappers: rate-in/burst-in around the source (charged with every byte
+ * downloaded), rate-out/burst-out around a push target's backup sessions (every byte uploaded).
  */
-import { setTimeout as sleep } from "node:timers/promises";
+import { limitUploads } from "../protocol/client/rate-limited-clients.js";
+import { TokenBucket } from "../util/token-bucket.js";
+import { parseByteSize } from "./sync-config.js";
+import type { PushTarget } from "./sync-push-target.js";
 import type { SourceSnapshot, SyncSource } from "./sync-source.js";
 
-export class TokenBucket {
-  #tokens: number;
-  #stamp: number;
-
-  /** `rate` bytes per second, at most `burst` bytes saved up (default: one second's worth). */
-  constructor(
-    readonly rate: number,
-    readonly burst = rate,
-    private readonly now: () => number = Date.now,
-  ) {
-    this.#tokens = burst;
-    this.#stamp = now();
-  }
-
-  /** Charges `bytes`; resolves once the debt is paid off at the configured rate. */
-  async charge(bytes: number, signal?: AbortSignal): Promise<void> {
-    const now = this.now();
-    this.#tokens = Math.min(this.burst, this.#tokens + ((now - this.#stamp) / 1000) * this.rate);
-    this.#stamp = now;
-    this.#tokens -= bytes;
-    if (this.#tokens < 0) await sleep((-this.#tokens / this.rate) * 1000, undefined, { signal });
-  }
+/** The bucket a configured rate and burst ask for; none without a rate (or a rate of 0). */
+export function configuredBucket(
+  rate: string | number | undefined,
+  burst: string | number | undefined,
+): TokenBucket | undefined {
+  const bytes = rate === undefined ? undefined : parseByteSize(rate);
+  if (bytes === undefined || bytes === 0) return undefined;
+  const burstBytes = burst === undefined ? undefined : parseByteSize(burst);
+  return new TokenBucket({ rate: bytes, ...(burstBytes !== undefined && { burst: burstBytes }) });
 }
 
 export function rateLimitedSource(
@@ -36,7 +26,7 @@ export function rateLimitedSource(
 ): SyncSource {
   const metered = async (download: Promise<Buffer>): Promise<Buffer> => {
     const bytes = await download;
-    await bucket.charge(bytes.length, signal);
+    await bucket.take(bytes.length, signal);
     return bytes;
   };
   return {
@@ -53,5 +43,17 @@ export function rateLimitedSource(
         close: () => snapshot.close(),
       };
     },
+  };
+}
+
+/** The target with every session's uploads charged to one bucket, shared by all snapshots. */
+export function rateLimitedTarget(
+  target: PushTarget,
+  bucket: TokenBucket,
+  signal?: AbortSignal,
+): PushTarget {
+  return {
+    ...target,
+    startBackup: async (ref) => limitUploads(await target.startBackup(ref), bucket, signal),
   };
 }

@@ -33,8 +33,6 @@ export interface ScheduledJob extends JobKey {
   /** PBS worker type and id of its task, e.g. `prunejob`, `store1:daily`. */
   workerType: string;
   workerId: string;
-  /** The datastore the job works on, for notifications. */
-  store?: string;
   run(task: JobTask): Promise<void>;
 }
 
@@ -60,8 +58,6 @@ export interface SchedulerOptions {
   onError?: (message: string, err: unknown) => void;
   /** Longest wait between checks, so configuration changes are seen (default 60 s). */
   maxSleepMs?: number;
-  /** Told of every run this scheduler started once its end is recorded (notifications). */
-  onFinished?: (job: ScheduledJob, run: { upid: string; exitstatus: string }) => void;
 }
 
 const SCHEDULER_AUTH_ID = "root@pam";
@@ -237,7 +233,6 @@ export class Scheduler {
         "last-run-state": exitstatus ?? "unknown",
         "last-run-endtime": Math.floor(this.#now() / 1000),
       });
-      this.#options.onFinished?.(job, { upid, exitstatus: exitstatus ?? "unknown" });
     } catch (err) {
       this.#options.onError?.(`cannot record the end of job ${jobKeyText(job)}`, err);
     }

@@ -79,6 +79,9 @@ export const syncJobSchema = z.strictObject({
   "transfer-last": z.number().int().min(1).optional(),
   "rate-in": byteSizeText.optional(),
   "burst-in": byteSizeText.optional(),
+  /** Push: bytes per second uploaded to the remote, and the burst allowed after a pause. */
+  "rate-out": byteSizeText.optional(),
+  "burst-out": byteSizeText.optional(),
   schedule: scheduleSchema.optional(),
   comment: z
     .string()

@@ -2,10 +2,10 @@ import type { Datastore } from "../datastore/datastore.js";
 import { parseNamespace } from "../datastore/names.js";
 import { JobError } from "./errors.js";
 import { parseGroupFilter } from "./group-filter.js";
-import { rateLimitedSource, TokenBucket } from "./rate-limit.js";
+import { configuredBucket, rateLimitedSource } from "./rate-limit.js";
 import type { RemoteEndpoint } from "./remote-config.js";
 import type { JobTask } from "./scheduler.js";
-import { DEFAULT_SYNC_OWNER, parseByteSize, type SyncJobConfig } from "./sync-config.js";
+import { DEFAULT_SYNC_OWNER, type SyncJobConfig } from "./sync-config.js";
 import { type PullStats, pullSync } from "./sync-pull.js";
 import type { PushStats } from "./sync-push.js";
 import { runPushJob } from "./sync-push-job.js";
@@ -30,10 +30,8 @@ export async function syncSourceOf(
     config.remote === undefined
       ? localSyncSource(await env.openStore(store), store)
       : await remoteSyncSource(await env.remote(config.remote), store);
-  const rate = config["rate-in"] === undefined ? undefined : parseByteSize(config["rate-in"]);
-  if (rate === undefined || rate === 0) return source;
-  const burst = config["burst-in"] === undefined ? rate : parseByteSize(config["burst-in"]);
-  return rateLimitedSource(source, new TokenBucket(rate, burst ?? rate), signal);
+  const bucket = configuredBucket(config["rate-in"], config["burst-in"]);
+  return bucket === undefined ? source : rateLimitedSource(source, bucket, signal);
 }
 
 /** A sync job's task: pull or push, report counts in the log, fail the task if any group failed. */

@@ -1,6 +1,7 @@
 import { parseNamespace } from "../datastore/names.js";
 import { JobError } from "./errors.js";
 import { parseGroupFilter } from "./group-filter.js";
+import { configuredBucket, rateLimitedTarget } from "./rate-limit.js";
 import type { JobTask } from "./scheduler.js";
 import type { SyncJobConfig } from "./sync-config.js";
 import type { SyncJobEnvironment } from "./sync-job.js";
@@ -17,7 +18,9 @@ export async function runPushJob(
     throw new JobError("bad-config", "a push sync job needs a remote to push to");
   }
   const source = await env.openStore(config.store);
-  const target = await remotePushTarget(await env.remote(config.remote), config["remote-store"]);
+  const remote = await remotePushTarget(await env.remote(config.remote), config["remote-store"]);
+  const bucket = configuredBucket(config["rate-out"], config["burst-out"]);
+  const target = bucket === undefined ? remote : rateLimitedTarget(remote, bucket, task.signal);
   task.log(`push from datastore ${config.store} to ${target.description}`);
   const stats = await pushSync(source, target, {
     ns: parseNamespace(config.ns ?? ""),

@@ -4,63 +4,24 @@ import test from "ava";
 import type { Datastore } from "../../appliance/datastore/datastore.js";
 import type { SnapshotRef } from "../../appliance/datastore/snapshots.js";
 import { Verifier, verifySnapshot } from "../../appliance/datastore/verify.js";
-import { encodeChunk } from "../../appliance/format/chunk.js";
-import { CryptConfig } from "../../appliance/format/crypt-config.js";
-import { addManifestFile, newManifest } from "../../appliance/format/manifest.js";
 import { parseGroupFilter } from "../../appliance/jobs/group-filter.js";
 import { pullSync } from "../../appliance/jobs/sync-pull.js";
 import type { SyncSource } from "../../appliance/jobs/sync-source.js";
 import { remoteSyncSource } from "../../appliance/jobs/sync-source-remote.js";
-import { BackupWriterClient } from "../../appliance/protocol/client/backup-writer-client.js";
 import { remoteEndpoint } from "../../appliance/server/config/remote-config-file.js";
-import { writeBackup } from "../protocol/fixtures/backup-flow.js";
 import { MiB, sampleContent } from "../protocol/fixtures/content.js";
 import { restoreArchive } from "../protocol/fixtures/restore.js";
 import { T0 } from "../protocol/fixtures/sessions.js";
 import { api } from "../server/helpers/client.js";
-import { type Site, STORE, startSite } from "./fixtures/sync-sites.js";
-
-type Snapshot = { type: "vm" | "ct" | "host"; id: string; time: number };
-
-/** A backup over the wire into `site`, as a client makes it. */
-async function backup(site: Site, snapshot: Snapshot, seed: string, archiveChunks?: number[]) {
-  const writer = await BackupWriterClient.start(site.address(), { store: STORE, ...snapshot });
-  await writeBackup(writer, snapshot, sampleContent(seed, MiB, archiveChunks));
-}
-
-/** A client-side encrypted snapshot: the server (and the sync) never sees the key. */
-async function encryptedBackup(store: Datastore, snapshot: Snapshot, owner: string) {
-  const crypt = new CryptConfig(Buffer.alloc(32, 9));
-  const writer = await store.beginBackup({ ...snapshot, ns: [], owner });
-  const index = await writer.createDynamicIndex("secret.pxar.didx");
-  let end = 0;
-  for (const data of [Buffer.alloc(4000, 1), Buffer.from("secret ".repeat(900))]) {
-    const chunk = encodeChunk(data, { crypt });
-    await writer.insertChunk(chunk.digest, chunk.encoded);
-    end += data.length;
-    await index.writer.append(end, chunk.digest);
-  }
-  const closed = await index.close();
-  const manifest = addManifestFile(
-    newManifest({ backupType: snapshot.type, backupId: snapshot.id, backupTime: snapshot.time }),
-    { filename: "secret.pxar.didx", size: closed.size, csum: closed.csum, cryptMode: "encrypt" },
-  );
-  await writer.finish(manifest);
-}
-
-async function chunkSet(store: Datastore): Promise<Set<string>> {
-  const found = new Set<string>();
-  for await (const file of store.chunks.chunkFiles()) found.add(file.digest);
-  return found;
-}
-
-async function finishedSnapshots(store: Datastore): Promise<SnapshotRef[]> {
-  return (await store.listSnapshots([])).filter((info) => info.finished);
-}
-
-function show(ref: SnapshotRef): string {
-  return `${ref.type}/${ref.id}/${ref.time}`;
-}
+import {
+  backup,
+  chunkSet,
+  encryptedBackup,
+  finishedSnapshots,
+  runJob,
+  show,
+} from "./fixtures/sync-backups.js";
+import { STORE, startSite } from "./fixtures/sync-sites.js";
 
 /** Every file of the snapshot directory, by name. */
 async function snapshotFiles(store: Datastore, ref: SnapshotRef): Promise<Map<string, Buffer>> {
@@ -68,17 +29,6 @@ async function snapshotFiles(store: Datastore, ref: SnapshotRef): Promise<Map<st
   const files = new Map<string, Buffer>();
   for (const name of (await readdir(dir)).sort()) files.set(name, await readFile(join(dir, name)));
   return files;
-}
-
-async function runJob(site: Site, id: string): Promise<{ status: string; log: string[] }> {
-  const run = await api(site.port, "POST", `/api2/json/admin/sync/${id}/run`, {
-    headers: site.headers,
-  });
-  if (run.status !== 200) throw new Error(`run failed: ${run.status} ${run.body}`);
-  const upid = run.json.data as string;
-  const status = await site.server.tasks.wait(upid);
-  const log = (await site.server.tasks.readLog(upid, 0, 0)).lines.map((line) => line.t);
-  return { status: status.exitstatus ?? "", log };
 }
 
 function downloadedCount(log: string[]): number {
@@ -119,10 +69,14 @@ test("pull sync between two servers: verified copies, only new chunks, resume, r
   const [a, b] = await Promise.all([startSite(t, "a"), startSite(t, "b")]);
 
   // several groups on A, one of them encrypted with a key neither server has
-  await backup(a, { type: "vm", id: "100", time: T0 }, "vm100");
-  await backup(a, { type: "vm", id: "100", time: T0 + 3600 }, "vm100");
-  await backup(a, { type: "ct", id: "200", time: T0 }, "ct200");
-  await backup(a, { type: "host", id: "web", time: T0 }, "web", [40_000, 70_000]);
+  await backup(a, { type: "vm", id: "100", time: T0 }, sampleContent("vm100", MiB));
+  await backup(a, { type: "vm", id: "100", time: T0 + 3600 }, sampleContent("vm100", MiB));
+  await backup(a, { type: "ct", id: "200", time: T0 }, sampleContent("ct200", MiB));
+  await backup(
+    a,
+    { type: "host", id: "web", time: T0 },
+    sampleContent("web", MiB, [40_000, 70_000]),
+  );
   await encryptedBackup(a.store, { type: "host", id: "secret", time: T0 }, a.tokenId);
 
   // B learns about A
@@ -227,7 +181,11 @@ test("pull sync between two servers: verified copies, only new chunks, resume, r
 
   // changed data on A: only the chunks A did not have before cross the wire
   const before = await chunkSet(a.store);
-  await backup(a, { type: "vm", id: "100", time: T0 + 7200 }, "vm100-changed", [300_000, 500_000]);
+  await backup(
+    a,
+    { type: "vm", id: "100", time: T0 + 7200 },
+    sampleContent("vm100-changed", MiB, [300_000, 500_000]),
+  );
   const added = [...(await chunkSet(a.store))].filter((digest) => !before.has(digest));
   t.true(added.length > 0);
   const second = await runJob(b, "from-a");
@@ -237,7 +195,7 @@ test("pull sync between two servers: verified copies, only new chunks, resume, r
 
   // interrupted after two chunks: nothing visible; the resumed run fetches only the rest
   const beforeCt = await chunkSet(a.store);
-  await backup(a, { type: "ct", id: "200", time: T0 + 3600 }, "ct200-new");
+  await backup(a, { type: "ct", id: "200", time: T0 + 3600 }, sampleContent("ct200-new", MiB));
   const addedCt = [...(await chunkSet(a.store))].filter((digest) => !beforeCt.has(digest));
   t.true(addedCt.length > 2);
   const endpoint = await remoteEndpoint(b.jobs.remotes, "site-a");
@@ -281,11 +239,11 @@ test("pull sync between two servers: verified copies, only new chunks, resume, r
 
 test("group filters and transfer-last choose what a sync copies", async (t) => {
   const [a, b] = await Promise.all([startSite(t, "fa"), startSite(t, "fb")]);
-  await backup(a, { type: "vm", id: "100", time: T0 }, "x", [1000]);
-  await backup(a, { type: "vm", id: "100", time: T0 + 60 }, "x", [1000]);
-  await backup(a, { type: "vm", id: "100", time: T0 + 120 }, "y", [1000]);
-  await backup(a, { type: "vm", id: "101", time: T0 }, "z", [1000]);
-  await backup(a, { type: "ct", id: "200", time: T0 }, "w", [1000]);
+  await backup(a, { type: "vm", id: "100", time: T0 }, sampleContent("x", MiB, [1000]));
+  await backup(a, { type: "vm", id: "100", time: T0 + 60 }, sampleContent("x", MiB, [1000]));
+  await backup(a, { type: "vm", id: "100", time: T0 + 120 }, sampleContent("y", MiB, [1000]));
+  await backup(a, { type: "vm", id: "101", time: T0 }, sampleContent("z", MiB, [1000]));
+  await backup(a, { type: "ct", id: "200", time: T0 }, sampleContent("w", MiB, [1000]));
   const source = await remoteSyncSource(
     {
       name: "a",
@@ -309,7 +267,7 @@ test("group filters and transfer-last choose what a sync copies", async (t) => {
   ]);
   t.is(await b.store.getOwner([], "vm", "100"), "sync@pbs");
   // a group owned by someone else is refused, the others go on
-  await backup(a, { type: "vm", id: "100", time: T0 + 180 }, "v", [1000]);
+  await backup(a, { type: "vm", id: "100", time: T0 + 180 }, sampleContent("v", MiB, [1000]));
   const other = await pullSync(b.store, source, { owner: "other@pbs" });
   t.is(other.errors.length, 1);
   t.regex(other.errors[0]!, /vm\/100.*belongs to sync@pbs/);

@@ -5,58 +5,23 @@ import type { Datastore } from "../../appliance/datastore/datastore.js";
 import { readManifestFile } from "../../appliance/datastore/manifest-file.js";
 import { type SnapshotRef, showSnapshot } from "../../appliance/datastore/snapshots.js";
 import { Verifier, verifySnapshot } from "../../appliance/datastore/verify.js";
-import { encodeChunk } from "../../appliance/format/chunk.js";
-import { CryptConfig } from "../../appliance/format/crypt-config.js";
-import { addManifestFile, archiveKind, newManifest } from "../../appliance/format/manifest.js";
+import { archiveKind } from "../../appliance/format/manifest.js";
 import { parseGroupFilter } from "../../appliance/jobs/group-filter.js";
 import { pushSync } from "../../appliance/jobs/sync-push.js";
 import { remotePushTarget } from "../../appliance/jobs/sync-push-target.js";
-import { BackupWriterClient } from "../../appliance/protocol/client/backup-writer-client.js";
-import { writeBackup } from "../protocol/fixtures/backup-flow.js";
-import { type BackupContent, MiB, sampleContent } from "../protocol/fixtures/content.js";
+import { MiB, sampleContent } from "../protocol/fixtures/content.js";
 import { parseIndexFile, restoreArchive } from "../protocol/fixtures/restore.js";
 import { T0 } from "../protocol/fixtures/sessions.js";
 import { api } from "../server/helpers/client.js";
+import {
+  backup,
+  chunkSet,
+  encryptedBackup,
+  finishedSnapshots,
+  runJob,
+  show,
+} from "./fixtures/sync-backups.js";
 import { type Site, STORE, startSite } from "./fixtures/sync-sites.js";
-
-type Snapshot = { type: "vm" | "ct" | "host"; id: string; time: number };
-
-async function backup(site: Site, snapshot: Snapshot, content: BackupContent) {
-  const writer = await BackupWriterClient.start(site.address(), { store: STORE, ...snapshot });
-  await writeBackup(writer, snapshot, content);
-}
-
-/** A client-side encrypted snapshot: neither server, nor the push, has the key. */
-async function encryptedBackup(store: Datastore, snapshot: Snapshot, owner: string) {
-  const crypt = new CryptConfig(Buffer.alloc(32, 7));
-  const writer = await store.beginBackup({ ...snapshot, ns: [], owner });
-  const index = await writer.createDynamicIndex("secret.pxar.didx");
-  let end = 0;
-  for (const data of [Buffer.alloc(5000, 3), Buffer.from("classified ".repeat(700))]) {
-    const chunk = encodeChunk(data, { crypt });
-    await writer.insertChunk(chunk.digest, chunk.encoded);
-    end += data.length;
-    await index.writer.append(end, chunk.digest);
-  }
-  const closed = await index.close();
-  const manifest = addManifestFile(
-    newManifest({ backupType: snapshot.type, backupId: snapshot.id, backupTime: snapshot.time }),
-    { filename: "secret.pxar.didx", size: closed.size, csum: closed.csum, cryptMode: "encrypt" },
-  );
-  await writer.finish(manifest);
-}
-
-async function chunkSet(store: Datastore): Promise<Set<string>> {
-  const found = new Set<string>();
-  for await (const file of store.chunks.chunkFiles()) found.add(file.digest);
-  return found;
-}
-
-async function finishedSnapshots(store: Datastore): Promise<SnapshotRef[]> {
-  return (await store.listSnapshots([])).filter((info) => info.finished);
-}
-
-const show = (ref: SnapshotRef) => `${ref.type}/${ref.id}/${ref.time}`;
 
 /** The chunk digests of each index of a snapshot, by index name. */
 async function indexDigests(store: Datastore, ref: SnapshotRef): Promise<Map<string, string[]>> {
@@ -80,17 +45,6 @@ async function newToSnapshot(store: Datastore, ref: SnapshotRef, previous?: Snap
   const before = previous ? await indexDigests(store, previous) : new Map<string, string[]>();
   const known = new Set([...before].filter(([name]) => current.has(name)).flatMap(([, d]) => d));
   return new Set([...current.values()].flat().filter((digest) => !known.has(digest)));
-}
-
-async function runJob(site: Site, id: string): Promise<{ status: string; log: string[] }> {
-  const run = await api(site.port, "POST", `/api2/json/admin/sync/${id}/run`, {
-    headers: site.headers,
-  });
-  if (run.status !== 200) throw new Error(`run failed: ${run.status} ${run.body}`);
-  const upid = run.json.data as string;
-  const status = await site.server.tasks.wait(upid);
-  const log = (await site.server.tasks.readLog(upid, 0, 0)).lines.map((line) => line.t);
-  return { status: status.exitstatus ?? "", log };
 }
 
 function uploadedCount(log: string[]): number {
@@ -301,4 +255,37 @@ test("push sync honours group filters, transfer-last and namespaces", async (t) 
   const pushed = (await b.store.listSnapshots(["offsite"])).map(show);
   t.deepEqual(pushed, [`vm/100/${T0 + 60}`, `vm/100/${T0 + 120}`]);
   t.deepEqual(await b.store.listSnapshots([]), [], "nothing lands outside the target namespace");
+});
+
+test("a push job with rate-out uploads no faster than the rate allows", async (t) => {
+  const [a, b] = await Promise.all([startSite(t, "pra"), startSite(t, "prb")]);
+  await backup(a, { type: "vm", id: "100", time: T0 }, sampleContent("paced", MiB));
+  await addRemote(a, "site-b", b);
+  const rate = 256 * 1024;
+  const burst = 32 * 1024;
+  const created = await api(a.port, "POST", "/api2/json/config/sync", {
+    headers: a.headers,
+    body: {
+      id: "paced",
+      store: STORE,
+      remote: "site-b",
+      "remote-store": STORE,
+      "sync-direction": "push",
+      "rate-out": "256KiB",
+      "burst-out": "32KiB",
+    },
+  });
+  t.is(created.status, 200, created.body.toString());
+
+  const started = performance.now();
+  const { status, log } = await runJob(a, "paced");
+  const elapsedMs = performance.now() - started;
+
+  t.is(status, "OK", log.join("\n"));
+  const bytes = Number(/uploaded \((\d+) bytes\)/.exec(log.join("\n"))![1]);
+  t.true(bytes > 4 * burst, `${bytes} bytes uploaded`);
+  // the bucket lets `burst` bytes through at once, then charges every byte at `rate`
+  const floorMs = ((bytes - burst) / rate) * 1000;
+  t.true(elapsedMs >= floorMs * 0.95, `${Math.round(elapsedMs)} ms for ${bytes} bytes`);
+  t.deepEqual((await finishedSnapshots(b.store)).map(show), [`vm/100/${T0}`]);
 });

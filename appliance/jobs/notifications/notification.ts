@@ -35,14 +35,20 @@ const JOB_TYPE_TITLE: Record<string, string> = {
   sync: "Sync job",
 };
 
+/** Runs started by hand, named for what they do rather than for a job. */
+const MANUAL_TITLE: Record<string, string> = { verify: "Verification" };
+
 export const LOG_EXCERPT_LINES = 30;
 export const PROBLEM_LINES = 20;
 
 export interface JobRun {
   /** `prune`, `verify`, `gc`, `sync`. */
   kind: string;
+  /** The job's id; for a run started by hand, what it worked on (a group, a snapshot, the store). */
   id: string;
   store?: string;
+  /** Started through the API, not from a job's configuration: there is no job id. */
+  manual?: boolean;
   upid: string;
   exitstatus: string;
   /** The whole task log, one message a line. */
@@ -65,17 +71,14 @@ function outcome(severity: Severity): string {
 /** The notification of a finished job: its identity, result and the end of its task log. */
 export function jobNotification(run: JobRun): Notification {
   const severity = severityOfExit(run.exitstatus);
-  const what = JOB_TYPE_TITLE[run.kind] ?? `Job ${run.kind}`;
-  const subject =
-    run.kind === "gc" ? `${what} of datastore ${run.id}` : `${what} '${run.id}'${onStore(run)}`;
-  const title = `${subject} ${outcome(severity)}`;
+  const title = `${subjectOf(run)} ${outcome(severity)}`;
   const log = run.log.slice(-LOG_EXCERPT_LINES);
   // task log lines may carry their time stamp before the WARN: mark
   const problems = run.log.filter((line) => /(?:^|: )WARN: /.test(line)).slice(0, PROBLEM_LINES);
   const body = [
     `${title}.`,
     "",
-    `Job: ${run.kind} ${run.id}`,
+    run.manual ? `Started by hand: ${run.kind} ${run.id}` : `Job: ${run.kind} ${run.id}`,
     ...(run.store !== undefined ? [`Datastore: ${run.store}`] : []),
     `Result: ${run.exitstatus}`,
     `Task: ${run.upid}`,
@@ -91,7 +94,7 @@ export function jobNotification(run: JobRun): Notification {
     fields: {
       type: run.kind,
       hostname: run.hostname,
-      "job-id": run.id,
+      ...(!run.manual && { "job-id": run.id }),
       ...(run.store !== undefined && { datastore: run.store }),
     },
     timestamp: run.timestamp,
@@ -101,6 +104,17 @@ export function jobNotification(run: JobRun): Notification {
     log,
     problems,
   };
+}
+
+function subjectOf(run: JobRun): string {
+  if (run.kind === "gc") return `${JOB_TYPE_TITLE.gc} of datastore ${run.id}`;
+  if (run.manual) {
+    const what = MANUAL_TITLE[run.kind] ?? `Task ${run.kind}`;
+    return run.id === run.store
+      ? `${what} of datastore ${run.id}`
+      : `${what} of ${run.id}${onStore(run)}`;
+  }
+  return `${JOB_TYPE_TITLE[run.kind] ?? `Job ${run.kind}`} '${run.id}'${onStore(run)}`;
 }
 
 function onStore(run: JobRun): string {

@@ -58,6 +58,8 @@ export const SYNC_JOB_OPTIONS: Record<string, z.ZodType> = {
   "transfer-last": apiInteger(1).describe("Sync only the newest N snapshots of each group."),
   "rate-in": byteSize.describe("Inbound rate limit in bytes per second (e.g. 10MiB)."),
   "burst-in": byteSize.describe("Inbound burst in bytes."),
+  "rate-out": byteSize.describe("Outbound rate limit of a push in bytes per second (e.g. 10MiB)."),
+  "burst-out": byteSize.describe("Outbound burst of a push in bytes."),
   schedule: scheduleParam,
   comment: singleLine(1024).describe("Comment."),
 };

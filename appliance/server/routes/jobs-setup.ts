@@ -7,6 +7,7 @@ import {
   verifyJobFileSchema,
 } from "../../jobs/job-config.js";
 import { JobStateStore } from "../../jobs/job-state.js";
+import { jobOfTask } from "../../jobs/notifications/job-of-task.js";
 import { jobNotification } from "../../jobs/notifications/notification.js";
 import { Notifier } from "../../jobs/notifications/notifier.js";
 import { runPruneJob } from "../../jobs/prune-job.js";
@@ -81,7 +82,6 @@ export function createJobs(services: ServerServices, options: JobsOptions): Jobs
         ...(config.disable !== undefined && { disable: config.disable }),
         workerType: "prunejob",
         workerId: `${config.store}:${id}`,
-        store: config.store,
         run: async (task) =>
           runPruneJob(task, (await datastores.open(config.store)).store, config, timeZone),
       });
@@ -93,7 +93,6 @@ export function createJobs(services: ServerServices, options: JobsOptions): Jobs
         ...(config.schedule !== undefined && { schedule: config.schedule }),
         workerType: "verificationjob",
         workerId: `${config.store}:${id}`,
-        store: config.store,
         run: async (task) =>
           runVerifyJob(
             task,
@@ -110,7 +109,6 @@ export function createJobs(services: ServerServices, options: JobsOptions): Jobs
         ...(store["gc-schedule"] !== undefined && { schedule: store["gc-schedule"] }),
         workerType: "garbage_collection",
         workerId: store.name,
-        store: store.name,
         run: async (task) => {
           const { store: opened, tuning } = await datastores.open(store.name);
           await runGcJob(task, opened, {
@@ -141,19 +139,21 @@ export function createJobs(services: ServerServices, options: JobsOptions): Jobs
     now,
     ...(timeZone !== undefined && { timeZone }),
     onError: (message, err) => services.logger.error({ err }, message),
-    onFinished: (job, run) =>
-      notifier.notify(async () =>
-        jobNotification({
-          kind: job.kind,
-          id: job.id,
-          ...(job.store !== undefined && { store: job.store }),
-          upid: run.upid,
-          exitstatus: run.exitstatus,
-          log: (await tasks.readLog(run.upid, 0, 0)).lines.map((line) => line.t),
-          hostname: notifier.hostname,
-          timestamp: Math.floor(now() / 1000),
-        }),
-      ),
+  });
+  // every task, scheduled or started by hand, notifies the same way once it has ended
+  tasks.onTaskEnd((task) => {
+    const job = jobOfTask(task.type, task.id);
+    if (job === undefined) return;
+    notifier.notify(async () =>
+      jobNotification({
+        ...job,
+        upid: task.upid,
+        exitstatus: task.exitstatus,
+        log: (await tasks.readLog(task.upid, 0, 0)).lines.map((line) => line.t),
+        hostname: notifier.hostname,
+        timestamp: Math.floor(now() / 1000),
+      }),
+    );
   });
   const jobs: Jobs = {
     scheduler,

@@ -30,7 +30,6 @@ export async function scheduledSyncJobs(
     ...(config.schedule !== undefined && { schedule: config.schedule }),
     workerType: "syncjob",
     workerId: `${config.remote ?? "local"}:${config["remote-store"]}:${config.store}:${id}`,
-    store: config.store,
     run: async (task) => {
       await runSyncJob(task, config, env);
     },

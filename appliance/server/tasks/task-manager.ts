@@ -68,6 +68,15 @@ export interface TaskFilter {
   until?: number;
 }
 
+/** A task of this process that has ended, as task-end listeners are told of it. */
+export interface EndedTask {
+  upid: string;
+  /** PBS worker type and id, e.g. `garbage_collection`, `store1`. */
+  type: string;
+  id?: string;
+  exitstatus: string;
+}
+
 interface RunningTask {
   upid: Upid;
   controller: AbortController;
@@ -99,6 +108,7 @@ export class TaskManager {
   readonly #pstart = processStartTime();
   readonly #index: TaskIndex;
   readonly #running = new Map<string, RunningTask>();
+  readonly #endListeners = new Set<(task: EndedTask) => void>();
   #nextTaskId = 0;
 
   constructor(
@@ -131,6 +141,11 @@ export class TaskManager {
   logPath(upid: Upid, text: string): string {
     const bucket = (upid.taskId & 0xff).toString(16).toUpperCase().padStart(2, "0");
     return join(this.dir, bucket, text);
+  }
+
+  /** Calls `listener` whenever a task of this process has ended and its end is recorded. */
+  onTaskEnd(listener: (task: EndedTask) => void): void {
+    this.#endListeners.add(listener);
   }
 
   /** Starts a task and returns its UPID once its log and index entry exist. */
@@ -193,7 +208,24 @@ export class TaskManager {
       this.#running.delete(text);
     }
     this.logger.info({ upid: text, status: exitStatus(state) }, "task finished");
+    this.#tellEnd({
+      upid: text,
+      type: options.type,
+      ...(options.id !== undefined && { id: options.id }),
+      exitstatus: exitStatus(state),
+    });
     return state;
+  }
+
+  #tellEnd(task: EndedTask): void {
+    for (const listener of this.#endListeners) {
+      try {
+        listener(task);
+      } catch (err) {
+        // a listener's failure is its own; the task has ended either way
+        this.logger.error({ err, upid: task.upid }, "a task-end listener failed");
+      }
+    }
   }
 
   /** Asks a running task of this process to stop. */

@@ -97,14 +97,20 @@ async function runVerifyJob(setup: Setup, id: string): Promise<string> {
   return run.json.data;
 }
 
-test("a verify job that finds a corrupted chunk notifies the webhook and the mail target with the log excerpt", async (t) => {
-  const setup = await setUp(t);
-  await configure(setup);
+/** Flips a bit in one chunk of the snapshot; returns the chunk's digest. */
+async function corruptChunk(store: Datastore): Promise<string> {
   const digest = encodeChunk(ARCHIVE_DATA[1]!).digest.toString("hex");
-  const path = setup.store.chunks.pathOf(digest);
+  const path = store.chunks.pathOf(digest);
   const bytes = await readFile(path);
   bytes[bytes.length - 5]! ^= 0x40;
   await writeFile(path, bytes);
+  return digest;
+}
+
+test("a verify job that finds a corrupted chunk notifies the webhook and the mail target with the log excerpt", async (t) => {
+  const setup = await setUp(t);
+  await configure(setup);
+  const digest = await corruptChunk(setup.store);
   t.is(
     (await setup.call("POST", "/config/verify", { id: "nightly", store: "store1" })).status,
     200,
@@ -151,6 +157,56 @@ test("a verify job that finds a corrupted chunk notifies the webhook and the mai
   t.regex(body.join("\n\n"), /^Datastore: store1$/m);
   t.regex(body.join("\n\n"), new RegExp(`chunk ${digest} is corrupt`));
   t.false(mail.includes(SECRET));
+});
+
+test("a verify started by hand that finds a corrupted chunk notifies like a verify job", async (t) => {
+  const setup = await setUp(t);
+  await configure(setup);
+  const digest = await corruptChunk(setup.store);
+
+  const run = await setup.call("POST", "/admin/datastore/store1/verify", {
+    "backup-type": "host",
+    "backup-id": "web",
+  });
+  t.is(run.status, 200, JSON.stringify(run.json));
+  const note = JSON.parse((await setup.receiver.nth(1)).body);
+
+  t.like(note, {
+    severity: "error",
+    title: "Verification of host/web on datastore store1 failed",
+    fields: { type: "verify", datastore: "store1" },
+    upid: run.json.data,
+    result: "verification failed - please check the log for details",
+  });
+  t.is(note.fields["job-id"], undefined);
+  t.true(
+    note.problems.some((line: string) => line.includes(`chunk ${digest} is corrupt`)),
+    JSON.stringify(note.problems),
+  );
+  t.regex(note.log.at(-1), /TASK ERROR: verification failed/);
+  t.regex(note.body, /^Datastore: store1$/m);
+  await setup.jobs.notifier.idle();
+  t.is(setup.receiver.received.length, 1);
+});
+
+test("a garbage collection started by hand notifies once, as a scheduled one would", async (t) => {
+  const setup = await setUp(t);
+  await configure(setup, { "match-severity": ["info"], "match-field": ["exact:type=gc"] });
+
+  const run = await setup.call("POST", "/admin/datastore/store1/gc");
+  t.is(run.status, 200, JSON.stringify(run.json));
+  const note = JSON.parse((await setup.receiver.nth(1)).body);
+
+  t.like(note, {
+    severity: "info",
+    title: "Garbage collection of datastore store1 succeeded",
+    fields: { type: "gc", "job-id": "store1", datastore: "store1" },
+    upid: run.json.data,
+    result: "OK",
+  });
+  t.regex(note.log.at(-1), /TASK OK/);
+  await setup.jobs.notifier.idle();
+  t.is(setup.receiver.received.length, 1);
 });
 
 test("a passing job sends nothing by default, and a success notification when the matcher asks for info", async (t) => {
