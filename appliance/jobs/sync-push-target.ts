@@ -13,9 +13,8 @@ import {
 } from "../datastore/names.js";
 import type { SnapshotRef } from "../datastore/snapshots.js";
 import { BackupWriterClient } from "../protocol/client/backup-writer-client.js";
-import type { ServerAddress } from "../protocol/client/upgrade-connect.js";
 import type { RemoteEndpoint } from "./remote-config.js";
-import { remoteApi } from "./sync-source-remote.js";
+import { connectRemote, nsParam } from "./remote-connection.js";
 
 /** One snapshot as the target lists it. */
 export interface TargetSnapshotItem {
@@ -51,23 +50,12 @@ export interface PushTarget {
   deleteNamespace(ns: Namespace): Promise<void>;
 }
 
-/** Query parameter of a namespace: absent for the root, as PBS's client sends it. */
-function nsParam(ns: Namespace): { ns?: string } {
-  return ns.length === 0 ? {} : { ns: namespaceToDisplay(ns) };
-}
-
 /** A datastore of a remote as a push target, as the remote's configured auth id. */
 export async function remotePushTarget(
   remote: RemoteEndpoint,
   remoteStore: string,
 ): Promise<PushTarget> {
-  const { api, credentials } = await remoteApi(remote);
-  const address: ServerAddress = {
-    host: remote.host,
-    port: remote.port,
-    credentials,
-    ...(remote.fingerprint !== undefined && { trust: { fingerprint: remote.fingerprint } }),
-  };
+  const { api, address } = await connectRemote(remote);
   const base = `/admin/datastore/${encodeURIComponent(remoteStore)}`;
   const groupParams = (ns: Namespace, group: BackupGroupName) => ({
     ...nsParam(ns),

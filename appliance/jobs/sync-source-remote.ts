@@ -1,48 +1,15 @@
-import { ApiClient } from "../client/api-client.js";
 import {
   type BackupGroupName,
   MAX_NAMESPACE_DEPTH,
-  type Namespace,
   namespaceToDisplay,
   parseNamespace,
   validateBackupId,
   validateBackupType,
 } from "../datastore/names.js";
 import { ReaderClient } from "../protocol/client/reader-client.js";
-import type { ClientCredentials, ServerAddress } from "../protocol/client/upgrade-connect.js";
 import type { RemoteEndpoint } from "./remote-config.js";
+import { connectRemote, nsParam } from "./remote-connection.js";
 import type { SourceSnapshotItem, SyncSource } from "./sync-source.js";
-
-/** The REST API of a remote, logged in as its auth id (a token is used as it is). */
-export async function remoteApi(
-  remote: RemoteEndpoint,
-): Promise<{ api: ApiClient; credentials: ClientCredentials }> {
-  const trust = remote.fingerprint === undefined ? {} : { fingerprint: remote.fingerprint };
-  const anonymous = new ApiClient(remote.host, remote.port, trust);
-  if (remote.authId.includes("!")) {
-    const credentials: ClientCredentials = {
-      kind: "token",
-      tokenId: remote.authId,
-      secret: remote.secret,
-    };
-    return { api: anonymous.withCredentials(credentials), credentials };
-  }
-  const answer = (await anonymous.post("/access/ticket", {
-    username: remote.authId,
-    password: remote.secret,
-  })) as { ticket: string; CSRFPreventionToken: string };
-  const credentials: ClientCredentials = {
-    kind: "ticket",
-    ticket: answer.ticket,
-    csrfToken: answer.CSRFPreventionToken,
-  };
-  return { api: anonymous.withCredentials(credentials), credentials };
-}
-
-/** Query parameter of a namespace: absent for the root, as PBS's client sends it. */
-function nsParam(ns: Namespace): { ns?: string } {
-  return ns.length === 0 ? {} : { ns: namespaceToDisplay(ns) };
-}
 
 /**
  * A datastore of a remote server as a sync source: listings through its REST API, files and
@@ -52,13 +19,7 @@ export async function remoteSyncSource(
   remote: RemoteEndpoint,
   remoteStore: string,
 ): Promise<SyncSource> {
-  const { api, credentials } = await remoteApi(remote);
-  const address: ServerAddress = {
-    host: remote.host,
-    port: remote.port,
-    credentials,
-    ...(remote.fingerprint !== undefined && { trust: { fingerprint: remote.fingerprint } }),
-  };
+  const { api, address } = await connectRemote(remote);
   const base = `/admin/datastore/${encodeURIComponent(remoteStore)}`;
   return {
     description: `remote ${remote.name} (${remote.host}:${remote.port}), datastore ${remoteStore}`,

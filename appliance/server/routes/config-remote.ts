@@ -2,8 +2,8 @@ import { z } from "zod";
 import type { ApiClient } from "../../client/api-client.js";
 import { JobError } from "../../jobs/errors.js";
 import { FINGERPRINT_PATTERN, isHostName, type RemoteConfig } from "../../jobs/remote-config.js";
+import { connectRemote } from "../../jobs/remote-connection.js";
 import { sealSecret } from "../../jobs/remote-secret.js";
-import { remoteApi } from "../../jobs/sync-source-remote.js";
 import { ApiAnswer } from "../api/answer.js";
 import { badParameters } from "../api/api-errors.js";
 import { defineRoute, type Route } from "../api/route.js";
@@ -83,7 +83,7 @@ export function configRemoteRoutes(services: ServerServices, file: RemoteConfigF
   const onRemote = async <T>(name: string, call: (api: ApiClient) => Promise<T>): Promise<T> => {
     const endpoint = await remoteEndpoint(file, name);
     try {
-      return await call((await remoteApi(endpoint)).api);
+      return await call((await connectRemote(endpoint)).api);
     } catch (cause) {
       throw new JobError(
         "remote-failed",
