@@ -79,5 +79,8 @@ async function acceptBackup(
     auth,
     session,
     relay,
+    ...(!benchmark && {
+      onSuccess: () => host.backupFinished?.(params.store, writer.ref, auth.authId),
+    }),
   });
 }

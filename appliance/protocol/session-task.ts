@@ -32,6 +32,8 @@ export interface SessionTaskSpec {
   auth: ProtocolCaller;
   session: ProtocolSession;
   relay: LogRelay;
+  /** Called once the session has ended well (a backup finished). */
+  onSuccess?: () => void;
 }
 
 /**
@@ -66,6 +68,7 @@ export async function startSessionTask(
           const outcome = await ended;
           task.signal.removeEventListener("abort", stop);
           if (!outcome.ok) throw new Error(outcome.message);
+          spec.onSuccess?.();
         },
       });
     } catch (err) {
@@ -74,6 +77,7 @@ export async function startSessionTask(
     }
   } else {
     spec.relay.attach(() => {}); // no task log to keep lines for
+    void ended.then((outcome) => outcome.ok && spec.onSuccess?.());
   }
   return {
     serve(h2) {

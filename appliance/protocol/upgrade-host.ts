@@ -1,4 +1,5 @@
 import type { Datastore } from "../datastore/datastore.js";
+import type { SnapshotRef } from "../datastore/snapshots.js";
 import { statusOf } from "./errors.js";
 
 /**
@@ -49,6 +50,8 @@ export interface ProtocolHost {
   /** Without it sessions run as no task. */
   tasks?: { spawn(spec: TaskSpec): Promise<string> };
   logger?: { error(details: object, message: string): void };
+  /** A backup session finished its snapshot (the server starts verify-new here). */
+  backupFinished?(store: string, ref: SnapshotRef, authId: string): void;
 }
 
 /** Whether the caller holds every one of `privileges` on a concrete ACL path. */

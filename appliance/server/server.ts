@@ -8,6 +8,7 @@ import { datastoreConfigFile } from "./config/datastore-config.js";
 import { DatastoreRegistry } from "./datastore-registry.js";
 import { LocalApiSocket } from "./local-api-socket.js";
 import type { RequestAccess } from "./request-access.js";
+import { verifyNewSnapshots } from "./routes/datastore/verify-new.js";
 import { serverRoutes } from "./routes/index.js";
 import type { ServerServices } from "./routes/services.js";
 import { TaskManager } from "./tasks/task-manager.js";
@@ -83,6 +84,7 @@ export class CairnServer {
       certificates,
       logger,
     };
+    services.backupFinished = verifyNewSnapshots(services);
     const routes = new RouteTable([
       ...serverRoutes(services, options.systemRoutes?.(services)),
       ...(options.extraRoutes?.(services) ?? []),

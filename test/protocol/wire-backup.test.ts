@@ -1,6 +1,7 @@
 import { existsSync } from "node:fs";
 import test from "ava";
 import { decodeManifestBlob } from "../../appliance/datastore/manifest-file.js";
+import { formatSnapshotTime } from "../../appliance/datastore/names.js";
 import { encodeBlob } from "../../appliance/format/blob.js";
 import { BackupWriterClient } from "../../appliance/protocol/client/backup-writer-client.js";
 import { ReaderClient } from "../../appliance/protocol/client/reader-client.js";
@@ -171,6 +172,30 @@ test("a silent session is closed after the idle time: no snapshot left, the grou
   const next = await BackupWriterClient.start(env.address(token), { store: STORE, ...SNAPSHOT });
   await writeBackup(next, SNAPSHOT, sampleContent("after-idle", MiB));
   t.is((await env.store.listSnapshots([], { type: "vm", id: "100" }))[0]?.finished, true);
+});
+
+test("with verify-new, each finished backup is verified at once by a task of the backup's user", async (t) => {
+  const env = await startTestServer(t);
+  await env.server.datastores.config.update((file) => {
+    file.datastore[STORE]!["verify-new"] = true;
+    return file;
+  });
+  const { token } = await env.user("backup", "DatastoreBackup");
+  const writer = await BackupWriterClient.start(env.address(token), { store: STORE, ...SNAPSHOT });
+  await writeBackup(writer, SNAPSHOT, sampleContent("verify-new", MiB));
+  const verifyTasks = async () =>
+    (await env.server.tasks.list({ typefilter: "verify_snapshot" }, 0, 0)).items;
+  t.true(
+    await eventually(async () => (await verifyTasks())[0]?.status === "OK", 30_000),
+    "a verify task ended OK",
+  );
+  const [task] = await verifyTasks();
+  t.like(task, {
+    worker_id: `${STORE}:vm/100/${formatSnapshotTime(T0)}`,
+    user: "backup@pbs!client",
+  });
+  const manifest = await env.store.readManifest({ ns: [], ...SNAPSHOT });
+  t.like(manifest.unprotected?.verify_state, { state: "ok", upid: task!.upid });
 });
 
 test("a second client writing the same group at once is refused", async (t) => {

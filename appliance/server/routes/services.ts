@@ -1,4 +1,5 @@
 import type { Logger } from "pino";
+import type { SnapshotRef } from "../../datastore/snapshots.js";
 import type { DatastoreRegistry } from "../datastore-registry.js";
 import type { RequestAccess } from "../request-access.js";
 import type { TaskManager } from "../tasks/task-manager.js";
@@ -20,4 +21,6 @@ export interface ServerServices {
   tasks: TaskManager;
   certificates: CertificateControl;
   logger: Logger;
+  /** A backup session finished a snapshot (see `datastore/verify-new.ts`). */
+  backupFinished?(store: string, ref: SnapshotRef, authId: string): void;
 }
