@@ -29,6 +29,7 @@ import {
 } from "./exclude.js";
 import { DEFAULT_READ_SIZE, type FileReadEvents, fileContent } from "./file-content.js";
 import { type FileSystemInfo, fileSystemOf } from "./file-systems.js";
+import { Lookahead, type LookaheadStart, mapBounded } from "./lookahead.js";
 import { readMetadata, statOf } from "./metadata.js";
 import {
   type ArchiveWarningKind,
@@ -56,7 +57,15 @@ export interface EncodeTreeOptions {
   readonly beforeFileRead?: (path: string) => void | Promise<void>;
   /** Puts a layer between the walk and the encoder (split archives: payload re-use). */
   readonly wrapEncoder?: (encoder: PxarEncoder) => TreeEncoder;
+  /**
+   * Entries whose lstat, open and metadata are read ahead of the one being archived, and the
+   * most descriptors held open for them (default 32; 0 reads one entry at a time).
+   */
+  readonly readAhead?: number;
 }
+
+/** Enough to keep libuv's thread pool and the disk busy, few enough descriptors to be harmless. */
+export const DEFAULT_READ_AHEAD = 32;
 
 /** What the walk writes into: a PxarEncoder, or a layer around one. */
 export type TreeEncoder = Pick<PxarEncoder, "add" | "beginDirectory" | "endDirectory" | "finish">;
@@ -98,6 +107,19 @@ interface Listed {
   readonly relative: Buffer;
   readonly stat: BigIntStats;
 }
+
+/** An entry's metadata with the problems met reading it, reported when the entry is archived. */
+interface MetadataRead {
+  readonly metadata: Metadata;
+  readonly problems: readonly { readonly part: string; readonly error: unknown }[];
+}
+
+/** What was read ahead for an entry, handed over when the walk reaches it. */
+type ReadAhead =
+  | { readonly kind: "file"; readonly handle: FileHandle; readonly isFile: boolean }
+  | { readonly kind: "directory"; readonly metadata: MetadataRead }
+  | { readonly kind: "symlink"; readonly target: Buffer }
+  | { readonly kind: "failed"; readonly error: unknown };
 
 /** Archives the tree at `root` into `sink`; resolves once the archive is complete. */
 export async function encodeTree(
@@ -174,6 +196,9 @@ class TreeWalker {
   readonly #patterns: PathPattern[];
   readonly #hardlinks = new Map<string, HardlinkTarget>();
   readonly #readSize: number;
+  readonly #readAhead: number;
+  /** Descriptors opened ahead of the walk and not yet handed over. */
+  #descriptorsAhead = 0;
   #encoder: TreeEncoder | null = null;
 
   constructor(options: EncodeTreeOptions, rootDev: bigint, patterns: PathPattern[]) {
@@ -183,6 +208,10 @@ class TreeWalker {
     this.#readSize = options.readSize ?? DEFAULT_READ_SIZE;
     if (!Number.isSafeInteger(this.#readSize) || this.#readSize < 1) {
       throw new RangeError(`readSize ${options.readSize} must be a positive integer`);
+    }
+    this.#readAhead = options.readAhead ?? DEFAULT_READ_AHEAD;
+    if (!Number.isSafeInteger(this.#readAhead) || this.#readAhead < 0) {
+      throw new RangeError(`readAhead ${options.readAhead} must be a non-negative integer`);
     }
   }
 
@@ -233,10 +262,91 @@ class TreeWalker {
     const inherited = this.#patterns.length;
     try {
       await this.#readExcludeFile(directory);
-      for (const entry of await this.#list(directory)) await this.#addEntry(directory, entry);
+      await this.#addEntries(directory, await this.#list(directory));
     } finally {
       this.#patterns.length = inherited;
     }
+  }
+
+  /** Archives the entries in order, their metadata read ahead (see `readAhead`). */
+  async #addEntries(directory: Directory, entries: Listed[]): Promise<void> {
+    const ahead = new Lookahead(entries, this.#readAhead, (entry) =>
+      this.#startReadAhead(directory, entry),
+    );
+    try {
+      for (const [index, entry] of entries.entries()) {
+        await this.#addEntry(directory, entry, ahead.take(index));
+      }
+    } finally {
+      await ahead.dispose((read) => this.#discard(read));
+    }
+  }
+
+  /** Starts what can be read before the entry's turn: no file content, no warnings yet. */
+  #startReadAhead(directory: Directory, entry: Listed): LookaheadStart<ReadAhead> {
+    const type = Number(entry.stat.mode) & MODE.typeMask;
+    if (type === MODE.symlink) return this.#readLinkAhead(entry);
+    const opens =
+      (type === MODE.directory && entry.stat.dev === directory.dev) ||
+      // hard links may not be opened at all, and the test hook must run before the open
+      (type === MODE.regular && entry.stat.nlink === 1n && !this.#options.beforeFileRead);
+    if (!opens) return null;
+    if (this.#descriptorsAhead >= this.#readAhead) return "later";
+    this.#descriptorsAhead++;
+    return type === MODE.directory
+      ? this.#readDirectoryAhead(directory, entry)
+      : this.#openFileAhead(entry);
+  }
+
+  async #readLinkAhead(entry: Listed): Promise<ReadAhead> {
+    try {
+      return { kind: "symlink", target: await readlink(entry.absolute, { encoding: "buffer" }) };
+    } catch (error) {
+      return { kind: "failed", error };
+    }
+  }
+
+  async #readDirectoryAhead(directory: Directory, entry: Listed): Promise<ReadAhead> {
+    try {
+      let handle: FileHandle;
+      try {
+        handle = await openEntry(entry.absolute, constants.O_RDONLY | constants.O_DIRECTORY);
+      } catch (error) {
+        return { kind: "failed", error };
+      }
+      try {
+        return { kind: "directory", metadata: readEntryMetadata(entry, handle.fd, directory.fs) };
+      } finally {
+        await handle.close();
+      }
+    } finally {
+      this.#descriptorsAhead--;
+    }
+  }
+
+  /** Opens a regular file and checks it still is one; its descriptor counts until handed over. */
+  async #openFileAhead(entry: Listed): Promise<ReadAhead> {
+    let handle: FileHandle;
+    try {
+      handle = await openEntry(entry.absolute, constants.O_RDONLY);
+    } catch (error) {
+      this.#descriptorsAhead--;
+      return { kind: "failed", error };
+    }
+    try {
+      return { kind: "file", handle, isFile: (await handle.stat()).isFile() };
+    } catch (error) {
+      this.#descriptorsAhead--;
+      await handle.close();
+      throw error;
+    }
+  }
+
+  /** A read-ahead result the walk never reached (it stopped on an error). */
+  async #discard(read: ReadAhead): Promise<void> {
+    if (read.kind !== "file") return;
+    this.#descriptorsAhead--;
+    await read.handle.close();
   }
 
   async #readExcludeFile(directory: Directory): Promise<void> {
@@ -282,21 +392,24 @@ class TreeWalker {
       return [];
     }
     const isRoot = directory.relative.length === 0;
+    if (isRoot) names = names.filter((name) => !name.equals(CLI_EXCLUDE_FILE));
+    const stats = await mapBounded(names, this.#readAhead, (name) =>
+      lstatOrError(Buffer.concat([directory.absolute, SLASH, name])),
+    );
     const listed: Listed[] = [];
-    for (const name of names) {
-      if (isRoot && name.equals(CLI_EXCLUDE_FILE)) continue;
+    for (const [index, name] of names.entries()) {
       const relative = childRelative(directory.relative, name);
       const absolute = Buffer.concat([directory.absolute, SLASH, name]);
-      let entryStat: BigIntStats;
-      try {
-        entryStat = await lstat(absolute, { bigint: true });
-      } catch (error) {
+      const statted = stats[index]!;
+      if ("error" in statted) {
         // gone between readdir and lstat: as if it had never been listed
+        const { error } = statted;
         if (errnoCode(error) !== "ENOENT") {
           this.#warn("unreadable", relative, `cannot stat: ${messageOf(error)}`, error);
         }
         continue;
       }
+      const entryStat = statted.stat;
       const matchAs = Buffer.concat([SLASH, relative]);
       if (matchPath(this.#patterns, matchAs, Number(entryStat.mode)) === "exclude") {
         this.counters.excluded++;
@@ -307,15 +420,15 @@ class TreeWalker {
     return listed.sort((a, b) => Buffer.compare(a.name, b.name));
   }
 
-  async #addEntry(directory: Directory, entry: Listed): Promise<void> {
+  async #addEntry(directory: Directory, entry: Listed, ahead?: Promise<ReadAhead>): Promise<void> {
     const type = Number(entry.stat.mode) & MODE.typeMask;
     switch (type) {
       case MODE.directory:
-        return this.#addDirectory(directory, entry);
+        return this.#addDirectory(directory, entry, ahead);
       case MODE.regular:
-        return this.#addFile(directory, entry);
+        return this.#addFile(directory, entry, ahead);
       case MODE.symlink:
-        return this.#addSymlink(directory, entry);
+        return this.#addSymlink(directory, entry, ahead);
       case MODE.blockDevice:
       case MODE.charDevice:
         return this.#addDevice(directory, entry, type === MODE.blockDevice);
@@ -327,25 +440,13 @@ class TreeWalker {
     }
   }
 
-  async #addDirectory(parent: Directory, entry: Listed): Promise<void> {
-    const handle = await this.#open(entry, constants.O_RDONLY | constants.O_DIRECTORY);
-    if (handle === null) return;
-    let fs = parent.fs;
-    let skip: ArchiveWarningKind | null = null;
-    let metadata: Metadata | null;
-    try {
-      if (entry.stat.dev !== parent.dev) {
-        fs = await fileSystemOf(entry.absolute);
-        if (fs.virtualName !== null) skip = "virtual-filesystem";
-        else if (this.#options.oneFileSystem !== false && entry.stat.dev !== this.#rootDev) {
-          skip = "mount-point";
-        }
-      }
-      metadata = this.#metadata(entry, handle.fd, fs);
-    } finally {
-      await handle.close();
-    }
-    if (metadata === null) return;
+  async #addDirectory(parent: Directory, entry: Listed, ahead?: Promise<ReadAhead>) {
+    const opened =
+      ahead === undefined
+        ? await this.#readDirectory(parent, entry)
+        : this.#directoryAhead(parent, entry, await ahead);
+    if (opened === null) return;
+    const { fs, skip, metadata } = opened;
     const catalog = this.#options.catalog;
     await this.#out.beginDirectory(entry.name, metadata);
     catalog?.startDirectory(entry.name);
@@ -362,7 +463,40 @@ class TreeWalker {
     await catalog?.endDirectory();
   }
 
-  async #addFile(directory: Directory, entry: Listed): Promise<void> {
+  /** A directory's metadata, its file system and whether to skip its contents; null if unread. */
+  async #readDirectory(parent: Directory, entry: Listed): Promise<OpenedDirectory | null> {
+    const handle = await this.#open(entry, constants.O_RDONLY | constants.O_DIRECTORY);
+    if (handle === null) return null;
+    let fs = parent.fs;
+    let skip: ArchiveWarningKind | null = null;
+    let metadata: Metadata | null;
+    try {
+      if (entry.stat.dev !== parent.dev) {
+        fs = await fileSystemOf(entry.absolute);
+        if (fs.virtualName !== null) skip = "virtual-filesystem";
+        else if (this.#options.oneFileSystem !== false && entry.stat.dev !== this.#rootDev) {
+          skip = "mount-point";
+        }
+      }
+      metadata = this.#metadata(entry, handle.fd, fs);
+    } finally {
+      await handle.close();
+    }
+    return metadata === null ? null : { fs, skip, metadata };
+  }
+
+  /** As #readDirectory, from what was read ahead (only directories on the parent's device). */
+  #directoryAhead(parent: Directory, entry: Listed, read: ReadAhead): OpenedDirectory | null {
+    if (read.kind === "failed") {
+      this.#openFailed(entry, read.error);
+      return null;
+    }
+    if (read.kind !== "directory") throw new Error("read ahead a directory as a non-directory");
+    const metadata = this.#settle(entry, read.metadata);
+    return metadata === null ? null : { fs: parent.fs, skip: null, metadata };
+  }
+
+  async #addFile(directory: Directory, entry: Listed, ahead?: Promise<ReadAhead>): Promise<void> {
     const inode = `${entry.stat.dev}:${entry.stat.ino}`;
     const linked = entry.stat.nlink > 1n ? this.#hardlinks.get(inode) : undefined;
     if (linked !== undefined) {
@@ -372,10 +506,12 @@ class TreeWalker {
       return;
     }
     await this.#options.beforeFileRead?.(displayPath(entry.relative));
-    const handle = await this.#open(entry, constants.O_RDONLY);
-    if (handle === null) return;
+    const opened =
+      ahead === undefined ? await this.#openFile(entry) : this.#fileAhead(entry, await ahead);
+    if (opened === null) return;
+    const { handle, isFile } = opened;
     try {
-      if (!(await handle.stat()).isFile()) {
+      if (!isFile) {
         this.#warn("changed-type", entry.relative, "is no longer a regular file");
         return;
       }
@@ -392,14 +528,37 @@ class TreeWalker {
     }
   }
 
-  async #addSymlink(directory: Directory, entry: Listed): Promise<void> {
-    let target: Buffer;
+  /** Opens a regular file and checks it still is one; null when it cannot be opened. */
+  async #openFile(entry: Listed): Promise<OpenedFile | null> {
+    const handle = await this.#open(entry, constants.O_RDONLY);
+    if (handle === null) return null;
     try {
-      target = await readlink(entry.absolute, { encoding: "buffer" });
+      return { handle, isFile: (await handle.stat()).isFile() };
     } catch (error) {
-      this.#openFailed(entry, error);
+      await handle.close();
+      throw error;
+    }
+  }
+
+  /** As #openFile, from what was read ahead; the descriptor is the walk's from here on. */
+  #fileAhead(entry: Listed, read: ReadAhead): OpenedFile | null {
+    if (read.kind === "failed") {
+      this.#openFailed(entry, read.error);
+      return null;
+    }
+    if (read.kind !== "file") throw new Error("read ahead a file as a non-file");
+    this.#descriptorsAhead--;
+    return read;
+  }
+
+  async #addSymlink(directory: Directory, entry: Listed, ahead?: Promise<ReadAhead>) {
+    const read = await (ahead ?? this.#readLinkAhead(entry));
+    if (read.kind === "failed") {
+      this.#openFailed(entry, read.error);
       return;
     }
+    if (read.kind !== "symlink") throw new Error("read ahead a symlink as a non-symlink");
+    const { target } = read;
     const metadata = this.#metadata(entry, null, directory.fs);
     if (metadata === null) return;
     await this.#out.add(entry.name, { kind: "symlink", metadata, target });
@@ -426,17 +585,10 @@ class TreeWalker {
     else this.counters.sockets++;
   }
 
-  /** Opens without following symlinks or blocking on a FIFO swapped in; null when it cannot. */
+  /** Opens the entry (see openEntry); null, after a warning, when it cannot. */
   async #open(entry: Listed, flags: number): Promise<FileHandle | null> {
-    const base = flags | constants.O_NOFOLLOW | constants.O_NONBLOCK | constants.O_NOCTTY;
     try {
-      try {
-        return await open(entry.absolute, base | constants.O_NOATIME);
-      } catch (error) {
-        // O_NOATIME is only allowed to the file's owner (or with CAP_FOWNER)
-        if (errnoCode(error) !== "EPERM") throw error;
-        return await open(entry.absolute, base);
-      }
+      return await openEntry(entry.absolute, flags);
     } catch (error) {
       this.#openFailed(entry, error);
       return null;
@@ -456,16 +608,18 @@ class TreeWalker {
 
   /** The entry's metadata; null (after a warning) when it vanished meanwhile. */
   #metadata(entry: Listed, fd: number | null, fs: FileSystemInfo): Metadata | null {
+    return this.#settle(entry, readEntryMetadata(entry, fd, fs));
+  }
+
+  /** Reports the problems met reading the metadata; null when they show the entry vanished. */
+  #settle(entry: Listed, read: MetadataRead): Metadata | null {
     let vanished = false;
-    const metadata = readMetadata(
-      { path: entry.absolute, stat: entry.stat, fd, projectIds: fs.hasProjectIds },
-      (part, error) => {
-        if (errnoCode(error) === "ENOENT") vanished = true;
-        else
-          this.#warn("metadata", entry.relative, `cannot read ${part}: ${messageOf(error)}`, error);
-      },
-    );
-    if (!vanished) return metadata;
+    for (const { part, error } of read.problems) {
+      if (errnoCode(error) === "ENOENT") vanished = true;
+      else
+        this.#warn("metadata", entry.relative, `cannot read ${part}: ${messageOf(error)}`, error);
+    }
+    if (!vanished) return read.metadata;
     this.#warn("vanished", entry.relative, "vanished while the archive was made");
     return null;
   }
@@ -498,6 +652,47 @@ class TreeWalker {
     const path = displayPath(relative);
     this.#options.onWarning?.({ kind, path, message: `${path}: ${message}`, cause });
   }
+}
+
+interface OpenedDirectory {
+  readonly fs: FileSystemInfo;
+  readonly skip: ArchiveWarningKind | null;
+  readonly metadata: Metadata;
+}
+
+interface OpenedFile {
+  readonly handle: FileHandle;
+  readonly isFile: boolean;
+}
+
+/** Opens without following symlinks, blocking on a FIFO swapped in, or touching the atime. */
+async function openEntry(absolute: Buffer, flags: number): Promise<FileHandle> {
+  const base = flags | constants.O_NOFOLLOW | constants.O_NONBLOCK | constants.O_NOCTTY;
+  try {
+    return await open(absolute, base | constants.O_NOATIME);
+  } catch (error) {
+    // O_NOATIME is only allowed to the file's owner (or with CAP_FOWNER)
+    if (errnoCode(error) !== "EPERM") throw error;
+    return await open(absolute, base);
+  }
+}
+
+async function lstatOrError(path: Buffer): Promise<{ stat: BigIntStats } | { error: unknown }> {
+  try {
+    return { stat: await lstat(path, { bigint: true }) };
+  } catch (error) {
+    return { error };
+  }
+}
+
+/** Reads the metadata, keeping the problems met for the walk to report in its own order. */
+function readEntryMetadata(entry: Listed, fd: number | null, fs: FileSystemInfo): MetadataRead {
+  const problems: { part: string; error: unknown }[] = [];
+  const metadata = readMetadata(
+    { path: entry.absolute, stat: entry.stat, fd, projectIds: fs.hasProjectIds },
+    (part, error) => problems.push({ part, error }),
+  );
+  return { metadata, problems };
 }
 
 function childRelative(parent: Buffer, name: Buffer): Buffer {
