@@ -1,8 +1,7 @@
 import { createInterface } from "node:readline";
 import type { Readable, Writable } from "node:stream";
 import type { Command } from "commander";
-import { dumpCatalog } from "../client/catalog/dump.js";
-import { archiveDirectory, archiveStat, loadCatalog } from "../client/catalog/session.js";
+import { dumpSnapshot, openArchive } from "../client/catalog/session.js";
 import { CatalogShell } from "../client/catalog/shell.js";
 import { optionalKey } from "../client/crypt-setup.js";
 import {
@@ -50,10 +49,7 @@ export async function catalogDumpCommand(
   environment: ClientEnvironment,
 ): Promise<void> {
   await withSnapshot(snapshot, options, environment, async (reader) => {
-    const catalog = await loadCatalog(reader);
-    const directory =
-      archive === undefined ? undefined : await archiveDirectory(catalog, archive, reader.name);
-    for await (const line of dumpCatalog(catalog, directory)) environment.stdout.write(`${line}\n`);
+    for await (const line of dumpSnapshot(reader, archive)) environment.stdout.write(`${line}\n`);
   });
 }
 
@@ -70,9 +66,9 @@ export async function catalogShellCommand(
 ): Promise<number> {
   const ref = parseSnapshotRef(snapshot);
   return withSnapshot(snapshot, options, environment, async (reader, session, key) => {
-    const catalog = await loadCatalog(reader);
-    const shell = new CatalogShell(catalog, await archiveDirectory(catalog, archive, reader.name), {
-      stat: archiveStat(reader, archive),
+    const browsed = await openArchive(reader, archive);
+    const shell = new CatalogShell(browsed.tree, {
+      stat: (path) => browsed.stat(path),
       restore: async (target, patterns) => {
         const result = await runRestore({
           address: session.address,

@@ -1,22 +1,78 @@
 /**
- * The catalog commands' access to a snapshot: its catalog read whole, an archive's directory in
- * it, and `stat` through random access to the archive itself.
+ * The catalog commands' access to a snapshot: an archive's tree from the catalog, or from the
+ * `.mpxar` of a split archive (which has no catalog entry, as with PBS), and `stat` through
+ * random access to the archive itself.
  */
 import type { CatalogDirectory } from "../../format/catalog-reader.js";
 import { CatalogReader } from "../../format/catalog-reader.js";
 import { PxarAccessor } from "../../format/pxar/accessor.js";
 import { archiveFileName } from "../archive-spec.js";
 import { CATALOG_NAME } from "../catalog-upload.js";
+import { splitArchiveNames } from "../change-detection.js";
 import { ClientError } from "../errors.js";
 import type { SnapshotReader } from "../snapshot-reader.js";
+import { dumpArchive, dumpBelow } from "./dump.js";
 import { statLines } from "./entry-stat.js";
+import { catalogTree, pxarTree, type TreeDirectory } from "./tree.js";
+
+const METADATA_SUFFIX = ".mpxar.didx";
+
+/** An archive as the catalog commands browse it. */
+export interface BrowsedArchive {
+  /** Its root, named with the archive's file name (`root.pxar.didx`). */
+  readonly tree: TreeDirectory;
+  /** The `stat` lines of the entry at an archive path. */
+  stat(path: string): Promise<string[]>;
+}
+
+/** `root.pxar` (or `root.pxar.didx`): from its `.mpxar` when stored split, else the catalog. */
+export async function openArchive(
+  snapshot: SnapshotReader,
+  archive: string,
+): Promise<BrowsedArchive> {
+  const name = archiveFileName(archive);
+  const metadata = splitArchiveNames(name).metadata;
+  if (hasFile(snapshot, metadata)) {
+    const accessor = await openPxar(snapshot, metadata);
+    const tree = pxarTree(accessor, accessor.root(), Buffer.from(name));
+    return { tree, stat: accessorStat(async () => accessor, name) };
+  }
+  // without a catalog the manifest lists what there is: its not-found error says so
+  if (!hasFile(snapshot, CATALOG_NAME)) snapshot.file(name);
+  const catalog = await loadCatalog(snapshot);
+  const tree = catalogTree(catalog, await archiveDirectory(catalog, name, snapshot.name));
+  return { tree, stat: accessorStat(() => openPxar(snapshot, name), name) };
+}
+
+/** `catalog dump` of one archive, or of all: those in the catalog, else the split ones. */
+export async function* dumpSnapshot(
+  snapshot: SnapshotReader,
+  archive?: string,
+): AsyncGenerator<string> {
+  if (archive !== undefined) {
+    yield* dumpArchive((await openArchive(snapshot, archive)).tree);
+    return;
+  }
+  const split = snapshot.manifest.files
+    .map((file) => file.filename)
+    .filter((filename) => filename.endsWith(METADATA_SUFFIX));
+  if (hasFile(snapshot, CATALOG_NAME) || split.length === 0) {
+    const catalog = await loadCatalog(snapshot);
+    yield* dumpBelow(catalogTree(catalog, catalog.root));
+    return;
+  }
+  for (const metadata of split) {
+    const pxarName = `${metadata.slice(0, -METADATA_SUFFIX.length)}.pxar`;
+    yield* dumpArchive((await openArchive(snapshot, pxarName)).tree);
+  }
+}
 
 /** The snapshot's `catalog.pcat1.didx`, downloaded and opened. */
-export async function loadCatalog(snapshot: SnapshotReader): Promise<CatalogReader> {
-  if (!snapshot.manifest.files.some((file) => file.filename === CATALOG_NAME)) {
+async function loadCatalog(snapshot: SnapshotReader): Promise<CatalogReader> {
+  if (!hasFile(snapshot, CATALOG_NAME)) {
     throw new ClientError(
       "not-found",
-      `snapshot ${snapshot.name} has no ${CATALOG_NAME} (only backups of directories made without --change-detection-mode have one)`,
+      `snapshot ${snapshot.name} has no ${CATALOG_NAME} and no split archive (.mpxar.didx) to browse`,
       { snapshot: snapshot.name },
     );
   }
@@ -24,7 +80,7 @@ export async function loadCatalog(snapshot: SnapshotReader): Promise<CatalogRead
 }
 
 /** The catalog directory of an archive (`root.pxar` or `root.pxar.didx`). */
-export async function archiveDirectory(
+async function archiveDirectory(
   catalog: CatalogReader,
   archive: string,
   snapshotName: string,
@@ -40,16 +96,14 @@ export async function archiveDirectory(
   );
 }
 
-/** `stat` for the shell: opens the archive for random access on first use. */
-export function archiveStat(
-  snapshot: SnapshotReader,
+/** `stat` for the shell: opens the archive on first use (a catalog session may never stat). */
+function accessorStat(
+  open: () => Promise<PxarAccessor>,
   archive: string,
 ): (path: string) => Promise<string[]> {
   let accessor: Promise<PxarAccessor> | undefined;
   return async (path) => {
-    accessor ??= snapshot
-      .randomAccess(archive)
-      .then(({ readAt, size }) => PxarAccessor.open(readAt, size));
+    accessor ??= open();
     const pxar = await accessor;
     const entry = await pxar.lookup(path);
     if (entry === null) {
@@ -58,4 +112,14 @@ export function archiveStat(
     const target = entry.kind === "hardlink" ? await pxar.followHardlink(entry) : undefined;
     return statLines(entry, target);
   };
+}
+
+/** Random access to an archive stream: only the chunks a read touches are fetched. */
+async function openPxar(snapshot: SnapshotReader, archive: string): Promise<PxarAccessor> {
+  const { readAt, size } = await snapshot.randomAccess(archive);
+  return PxarAccessor.open(readAt, size);
+}
+
+function hasFile(snapshot: SnapshotReader, filename: string): boolean {
+  return snapshot.manifest.files.some((file) => file.filename === filename);
 }

@@ -1,16 +1,16 @@
 /**
- * The state of a `catalog shell` session over one archive of a snapshot's catalog: where it is
+ * The state of a `catalog shell` session over one archive's tree (from the catalog, or the
+ * `.mpxar` of a split archive): where it is
  * (`cd`, `pwd`), what it shows (`ls`, `find`, `stat`) and what is selected for restore (`select`,
  * `deselect`, `list-selected`, `restore-selected`, `restore`). Paths are archive paths, "/" being
  * the archive's root. Reading lines and printing replies is the caller's business.
  */
-import type { CatalogEntry } from "../../format/catalog.js";
-import type { CatalogDirectory, CatalogReader } from "../../format/catalog-reader.js";
 import { MODE } from "../../format/pxar/constants.js";
 import { matchPath, parsePattern } from "../archive/exclude.js";
 import { ClientError } from "../errors.js";
+import type { TreeDirectory, TreeEntry } from "./tree.js";
 
-/** What the shell needs beyond the catalog: the archive itself and a restore. */
+/** What the shell needs beyond the tree: the archive itself and a restore. */
 export interface ShellActions {
   /** The `stat` lines of the entry at an archive path. */
   stat(path: string): Promise<string[]>;
@@ -43,14 +43,12 @@ export const SHELL_HELP = [
 const SLASH = 0x2f;
 
 export class CatalogShell {
-  readonly #catalog: CatalogReader;
-  readonly #archive: CatalogDirectory;
+  readonly #archive: TreeDirectory;
   readonly #actions: ShellActions;
   #cwd: Buffer[] = [];
   readonly #selected: string[] = [];
 
-  constructor(catalog: CatalogReader, archive: CatalogDirectory, actions: ShellActions) {
-    this.#catalog = catalog;
+  constructor(archive: TreeDirectory, actions: ShellActions) {
     this.#archive = archive;
     this.#actions = actions;
   }
@@ -120,7 +118,7 @@ export class CatalogShell {
   async #ls(arg: string | undefined): Promise<ShellReply> {
     const { path, entry } = await this.#find(arg ?? ".");
     if (entry.kind !== "directory") return reply([archivePath(path)]);
-    const entries = await this.#catalog.readDirectory(entry);
+    const entries = await entry.list();
     return reply(entries.map((child) => `${child.name.toString()}${suffix(child)}`));
   }
 
@@ -136,8 +134,8 @@ export class CatalogShell {
     const glob = rest[0]!;
     const pattern = parsePatternOrFail(glob);
     const found: string[] = [];
-    const walk = async (directory: CatalogDirectory, prefix: string): Promise<void> => {
-      for (const entry of await this.#catalog.readDirectory(directory)) {
+    const walk = async (directory: TreeDirectory, prefix: string): Promise<void> => {
+      for (const entry of await directory.list()) {
         const path = `${prefix}/${entry.name.toString()}`;
         if (matchPath([pattern], Buffer.from(path), modeOf(entry)) === "include") found.push(path);
         if (entry.kind === "directory") await walk(entry, path);
@@ -173,13 +171,13 @@ export class CatalogShell {
   }
 
   /** The entry at a path typed in the shell; a missing one is an error naming it. */
-  async #find(arg: string): Promise<{ path: Buffer[]; entry: CatalogEntry }> {
+  async #find(arg: string): Promise<{ path: Buffer[]; entry: TreeEntry }> {
     const path = this.#resolve(arg);
-    let entry: CatalogEntry = this.#archive;
+    let entry: TreeEntry = this.#archive;
     for (const name of path) {
-      const found: CatalogEntry | undefined =
+      const found: TreeEntry | undefined =
         entry.kind === "directory"
-          ? (await this.#catalog.readDirectory(entry)).find((child) => child.name.equals(name))
+          ? (await entry.list()).find((child) => child.name.equals(name))
           : undefined;
       if (found === undefined) throw shellError(`no such entry: ${archivePath(path)}`);
       entry = found;
@@ -236,14 +234,14 @@ export function escapeGlob(path: string): string {
   return path.replace(/[\\*?[\]]/g, "\\$&");
 }
 
-function suffix(entry: CatalogEntry): string {
+function suffix(entry: TreeEntry): string {
   if (entry.kind === "directory") return "/";
   if (entry.kind === "symlink") return "@";
   return "";
 }
 
 /** Only the type matters to matching (directory-only patterns). */
-function modeOf(entry: CatalogEntry): number {
+function modeOf(entry: TreeEntry): number {
   return entry.kind === "directory" ? MODE.directory : MODE.regular;
 }
 
