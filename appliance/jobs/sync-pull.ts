@@ -34,6 +34,7 @@ import {
 import { JobError } from "./errors.js";
 import { type GroupFilter, groupPasses } from "./group-filter.js";
 import { inParallel } from "./in-parallel.js";
+import { rebaseNamespace, recordSyncFailure, syncDepth } from "./sync-namespaces.js";
 import type { SourceSnapshot, SyncSource } from "./sync-source.js";
 
 export interface PullOptions {
@@ -106,25 +107,12 @@ export async function pullSync(
   };
   const localBase = options.ns ?? [];
   const remoteBase = options.remoteNs ?? [];
-  const maxDepth = options.maxDepth ?? MAX_NAMESPACE_DEPTH;
-  if (localBase.length + maxDepth > MAX_NAMESPACE_DEPTH && options.maxDepth !== undefined) {
-    throw new JobError(
-      "bad-config",
-      `max-depth ${maxDepth} below local namespace ${namespaceToDisplay(localBase)} exceeds ${MAX_NAMESPACE_DEPTH} levels`,
-      { maxDepth },
-    );
-  }
+  const maxDepth = syncDepth(localBase, options.maxDepth, "local");
   const synced: Namespace[] = [];
   for (const sourceNs of await source.namespaces(remoteBase, maxDepth)) {
     options.signal?.throwIfAborted();
-    const localNs = [...localBase, ...sourceNs.slice(remoteBase.length)];
     try {
-      if (localNs.length > MAX_NAMESPACE_DEPTH) {
-        throw new JobError(
-          "bad-config",
-          `namespace ${namespaceToDisplay(localNs)} would be deeper than ${MAX_NAMESPACE_DEPTH} levels`,
-        );
-      }
+      const localNs = rebaseNamespace(sourceNs, remoteBase, localBase);
       if (!(await target.namespaceExists(localNs))) await target.createNamespace(localNs);
       synced.push(localNs);
       await pullNamespace(run, sourceNs, localNs);
@@ -138,9 +126,7 @@ export async function pullSync(
 }
 
 function fail(run: PullRun, what: string, err: unknown): void {
-  const line = `${what}: ${(err as Error).message}`;
-  run.stats.errors.push(line);
-  run.log("warn", `sync of ${line}`);
+  recordSyncFailure(run, "sync", what, err);
 }
 
 async function pullNamespace(run: PullRun, sourceNs: Namespace, localNs: Namespace) {

@@ -14,8 +14,8 @@ import {
 } from "../datastore/names.js";
 import { ownerMatches } from "../datastore/owner.js";
 import { type SnapshotRef, showSnapshot } from "../datastore/snapshots.js";
-import { JobError } from "./errors.js";
 import { type GroupFilter, groupPasses } from "./group-filter.js";
+import { rebaseNamespace, recordSyncFailure, syncDepth } from "./sync-namespaces.js";
 import { type PushCounters, pushSnapshot } from "./sync-push-snapshot.js";
 import type { PushTarget, TargetGroup } from "./sync-push-target.js";
 
@@ -79,14 +79,7 @@ export async function pushSync(
   };
   const localBase = options.ns ?? [];
   const remoteBase = options.remoteNs ?? [];
-  const maxDepth = options.maxDepth ?? MAX_NAMESPACE_DEPTH;
-  if (remoteBase.length + maxDepth > MAX_NAMESPACE_DEPTH && options.maxDepth !== undefined) {
-    throw new JobError(
-      "bad-config",
-      `max-depth ${maxDepth} below remote namespace ${namespaceToDisplay(remoteBase)} exceeds ${MAX_NAMESPACE_DEPTH} levels`,
-      { maxDepth },
-    );
-  }
+  const maxDepth = syncDepth(remoteBase, options.maxDepth, "remote");
   const remoteDepth = Math.min(maxDepth, MAX_NAMESPACE_DEPTH - remoteBase.length);
   const existing = new Set(
     (await target.namespaces(remoteBase, remoteDepth)).map(namespaceToDisplay),
@@ -95,14 +88,8 @@ export async function pushSync(
   const localDepth = Math.min(maxDepth, MAX_NAMESPACE_DEPTH - localBase.length);
   for (const localNs of await source.listNamespaces(localBase, localDepth)) {
     options.signal?.throwIfAborted();
-    const remoteNs = [...remoteBase, ...localNs.slice(localBase.length)];
     try {
-      if (remoteNs.length > MAX_NAMESPACE_DEPTH) {
-        throw new JobError(
-          "bad-config",
-          `namespace ${namespaceToDisplay(remoteNs)} would be deeper than ${MAX_NAMESPACE_DEPTH} levels`,
-        );
-      }
+      const remoteNs = rebaseNamespace(localNs, localBase, remoteBase);
       if (!existing.has(namespaceToDisplay(remoteNs))) {
         await target.createNamespace(remoteNs);
         existing.add(namespaceToDisplay(remoteNs));
@@ -119,9 +106,7 @@ export async function pushSync(
 }
 
 function fail(run: PushRun, what: string, err: unknown): void {
-  const line = `${what}: ${(err as Error).message}`;
-  run.stats.errors.push(line);
-  run.log("warn", `push of ${line}`);
+  recordSyncFailure(run, "push", what, err);
 }
 
 function showGroup(ns: Namespace, group: BackupGroupName): string {
