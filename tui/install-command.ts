@@ -4,9 +4,8 @@
  * otherwise it runs the install screens. Both drive the one install engine.
  */
 import { existsSync } from "node:fs";
-import { open, readFile, rm } from "node:fs/promises";
+import { readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { setTimeout as sleep } from "node:timers/promises";
 import type { Command } from "commander";
 import { render } from "ink";
 import { createElement } from "react";
@@ -24,6 +23,7 @@ import { type CommandRunner, execaRunner } from "../appliance/system/command-run
 import { Disks } from "../appliance/system/disks/disks.js";
 import { liveInterfaces } from "../appliance/system/network/apply.js";
 import { glyphsFor } from "./glyphs.js";
+import { type ProgressWriter, withInstallLock } from "./install-lock.js";
 import { Installer } from "./screens/install-app.js";
 
 /** live-boot mounts the image's pristine root here; copying it leaves the live session's changes behind. */
@@ -78,39 +78,22 @@ async function answerText(options: InstallCliOptions, runner: CommandRunner) {
   return source ? readAnswer(runner, source) : undefined;
 }
 
-/** The console starts the installer on every terminal (tty1, ttyS0): only one may install. */
-const INSTALL_LOCK = "/run/cairn-install.lock";
-
-async function withInstallLock(work: () => Promise<void>): Promise<void> {
-  const lock = await open(INSTALL_LOCK, "wx").catch((err: NodeJS.ErrnoException) => {
-    if (err.code === "EEXIST") return undefined;
-    throw err;
-  });
-  if (!lock) {
-    process.stdout.write("The installer is running on another console.\n");
-    // The getty restarts this at once on exit; waiting keeps the screen from flickering.
-    await sleep(60_000);
-    return;
-  }
-  try {
-    await lock.write(`${process.pid}\n`);
-    await work();
-  } finally {
-    await lock.close();
-    await rm(INSTALL_LOCK, { force: true });
-  }
-}
-
 async function reboot(runner: CommandRunner): Promise<void> {
   await runner.run("systemctl", ["reboot"]);
 }
 
-async function unattended(text: string, options: InstallCliOptions, runner: CommandRunner) {
+async function unattended(
+  text: string,
+  options: InstallCliOptions,
+  runner: CommandRunner,
+  progress: ProgressWriter,
+  holdUntilReboot: () => void,
+) {
   const source = options.source ?? (existsSync(LIVE_ROOT) ? LIVE_ROOT : "/");
   const facts = await installFacts(runner, source, options.diskTypes);
   const answer = installAnswerFromText(text, facts);
   const shown = JSON.stringify(withoutRootPassword(answer.install), null, 2);
-  process.stdout.write(`install plan:\n${shown}\n`);
+  await progress(`install plan:\n${shown}`);
   if (options.check) return;
   const engine: InstallOptions = {
     runner,
@@ -119,9 +102,11 @@ async function unattended(text: string, options: InstallCliOptions, runner: Comm
     facts,
     firstbootAnswer: answer.firstbootText,
   };
+  // from here on disks change: no other console may start an install until the machine restarts
+  holdUntilReboot();
   for await (const event of installSystem(answer.install, engine)) {
     if (event.type === "step-start") continue;
-    process.stdout.write(`${describeInstallEvent(event)}\n`);
+    await progress(describeInstallEvent(event));
     if (event.type === "step-failed") {
       throw new SetupError(
         "step-failed",
@@ -130,7 +115,7 @@ async function unattended(text: string, options: InstallCliOptions, runner: Comm
     }
   }
   if (options.reboot) {
-    process.stdout.write("rebooting into first-boot setup\n");
+    await progress("rebooting into first-boot setup");
     await reboot(runner);
   }
 }
@@ -172,9 +157,9 @@ export function addInstallCommand(program: Command): void {
     .option("--ascii", "draw with ASCII characters only")
     .action(async (options: InstallCliOptions) => {
       const runner = execaRunner;
-      await withInstallLock(async () => {
+      await withInstallLock(async (progress, holdUntilReboot) => {
         const text = await answerText(options, runner);
-        if (text !== undefined) await unattended(text, options, runner);
+        if (text !== undefined) await unattended(text, options, runner, progress, holdUntilReboot);
         else await interactive(options, runner);
       });
     });
