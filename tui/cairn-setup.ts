@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import { appendFile, mkdir, readFile } from "node:fs/promises";
-import { dirname } from "node:path";
+import { dirname, join } from "node:path";
 import { Option } from "commander";
 import { render } from "ink";
 import { createElement } from "react";
@@ -15,6 +15,7 @@ import type { SetupPlan } from "../appliance/setup/plan.js";
 import { SimulatedRunner } from "../appliance/setup/simulated-machine.js";
 import { type CommandRunner, execaRunner } from "../appliance/system/command-runner.js";
 import { Firstboot } from "./app.js";
+import { FIRSTBOOT_LOCK, withConsoleLock } from "./console-lock.js";
 import { glyphsFor } from "./glyphs.js";
 import { addInstallCommand } from "./install-command.js";
 import { Console } from "./screens/console.js";
@@ -86,19 +87,31 @@ async function unattended(file: string, options: CommonOptions & { check?: boole
     process.stdout.write(`${JSON.stringify(withoutSecrets(plan), null, 2)}\n`);
     return;
   }
-  for await (const event of applyPlan(plan, applyOptions(options, runner))) {
-    await log(describeEvent(event));
-    if (event.type === "step-start") continue;
-    process.stdout.write(`${describeEvent(event)}\n`);
-    if (event.type === "finished") {
-      process.stdout.write(
-        `client: cairn backup root.pxar:/ --repository ${event.result.repository}\n`,
-      );
+  // below --root like every other file it writes, so tests on a scratch root do not meet
+  const lock = {
+    ...FIRSTBOOT_LOCK,
+    lock: join(options.root, FIRSTBOOT_LOCK.lock),
+    log: join(options.root, FIRSTBOOT_LOCK.log),
+  };
+  await mkdir(dirname(lock.lock), { recursive: true });
+  await withConsoleLock(lock, async (progress, holdUntilReboot) => {
+    // a failure after disks changed is for a person to look at, not for another console to retry
+    holdUntilReboot();
+    for await (const event of applyPlan(plan, applyOptions(options, runner))) {
+      await log(describeEvent(event));
+      if (event.type === "step-start") continue;
+      await progress(describeEvent(event));
+      if (event.type === "finished") {
+        await progress(`client: cairn backup root.pxar:/ --repository ${event.result.repository}`);
+      }
+      if (event.type === "step-failed") {
+        throw new SetupError(
+          "step-failed",
+          `setup stopped at ${event.step}: ${event.error.message}`,
+        );
+      }
     }
-    if (event.type === "step-failed") {
-      throw new SetupError("step-failed", `setup stopped at ${event.step}: ${event.error.message}`);
-    }
-  }
+  });
 }
 
 async function interactive(options: CommonOptions) {

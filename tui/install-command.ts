@@ -22,8 +22,8 @@ import { type InstallFacts, withoutRootPassword } from "../appliance/setup/insta
 import { type CommandRunner, execaRunner } from "../appliance/system/command-runner.js";
 import { Disks } from "../appliance/system/disks/disks.js";
 import { liveInterfaces } from "../appliance/system/network/apply.js";
+import { INSTALL_LOCK, type ProgressWriter, withConsoleLock } from "./console-lock.js";
 import { glyphsFor } from "./glyphs.js";
-import { type ProgressWriter, withInstallLock } from "./install-lock.js";
 import { Installer } from "./screens/install-app.js";
 
 /** live-boot mounts the image's pristine root here; copying it leaves the live session's changes behind. */
@@ -157,7 +157,7 @@ export function addInstallCommand(program: Command): void {
     .option("--ascii", "draw with ASCII characters only")
     .action(async (options: InstallCliOptions) => {
       const runner = execaRunner;
-      await withInstallLock(async (progress, holdUntilReboot) => {
+      await withConsoleLock(INSTALL_LOCK, async (progress, holdUntilReboot) => {
         const text = await answerText(options, runner);
         if (text !== undefined) await unattended(text, options, runner, progress, holdUntilReboot);
         else await interactive(options, runner);

@@ -203,8 +203,13 @@ debTest("the console launcher runs the installer, first-boot setup or the menu",
   t.regex(text, /\/var\/lib\/cairn\/setup-complete/);
   // a stand-in for cairn-setup that reports the mode it was given
   const setup = join(dir, "fake-cairn-setup");
-  await writeFile(setup, '#!/bin/sh\necho "mode=$*"\n', { mode: 0o755 });
   const marker = join(dir, "setup-complete");
+  // like the real one, an unattended first boot marks the setup complete
+  await writeFile(
+    setup,
+    `#!/bin/sh\necho "mode=$*"\n[ "$1 $2" != "firstboot --answer" ] || : > ${marker}\n`,
+    { mode: 0o755 },
+  );
   const cmdline = join(dir, "cmdline");
   const answer = join(dir, "firstboot-answer.toml");
   const mode = async (options: { marker: boolean; cmdline: string; answer?: boolean }) => {

@@ -4,12 +4,16 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import test from "ava";
-import { type InstallLockPaths, withInstallLock } from "../../tui/install-lock.js";
+import { type ConsoleLock, withConsoleLock } from "../../tui/console-lock.js";
 
-async function lockPaths(): Promise<{ paths: InstallLockPaths; cleanup: () => Promise<void> }> {
+async function lockPaths(): Promise<{ paths: ConsoleLock; cleanup: () => Promise<void> }> {
   const dir = await mkdtemp(join(tmpdir(), "cairn-install-lock-"));
   return {
-    paths: { lock: join(dir, "install.lock"), log: join(dir, "install.log") },
+    paths: {
+      holder: "The installer",
+      lock: join(dir, "install.lock"),
+      log: join(dir, "install.log"),
+    },
     cleanup: () => rm(dir, { recursive: true, force: true }),
   };
 }
@@ -25,21 +29,21 @@ test("a second console follows the holder's progress and runs nothing itself", a
   const written = new Promise<void>((resolve) => {
     wrote = resolve;
   });
-  const holder = withInstallLock(async (progress) => {
+  const holder = withConsoleLock(paths, async (progress) => {
     await progress("ok  partition: GPT on /dev/vda");
     await progress("ok  copy: 1234 files");
     wrote();
     await released;
-  }, paths);
+  });
   await written;
 
   let shown = "";
   let ranSecond = false;
-  const follower = withInstallLock(
+  const follower = withConsoleLock(
+    paths,
     async () => {
       ranSecond = true;
     },
-    paths,
     { out: (text) => (shown += text), pollMs: 20 },
   );
   await sleep(100);
@@ -58,21 +62,21 @@ test("once disks change the lock is kept, even when the install fails", async (t
   const { paths, cleanup } = await lockPaths();
   t.teardown(cleanup);
   await t.throwsAsync(
-    withInstallLock(async (progress, holdUntilReboot) => {
+    withConsoleLock(paths, async (progress, holdUntilReboot) => {
       holdUntilReboot();
       await progress("FAILED partition: sgdisk exited with 4");
       throw new Error("install stopped at partition");
-    }, paths),
+    }),
     { message: /install stopped at partition/ },
   );
   t.true(existsSync(paths.lock));
   let shown = "";
   let ran = false;
-  const followed = await withInstallLock(
+  const followed = await withConsoleLock(
+    paths,
     async () => {
       ran = true;
     },
-    paths,
     { out: (text) => (shown += text), pollMs: 10, maxMs: 100 },
   );
   t.false(followed);
@@ -84,9 +88,9 @@ test("a failure before any disk changed releases the lock", async (t) => {
   const { paths, cleanup } = await lockPaths();
   t.teardown(cleanup);
   await t.throwsAsync(
-    withInstallLock(async () => {
+    withConsoleLock(paths, async () => {
       throw new Error("answer file key install.disk: give exactly one of disk, disk-serial");
-    }, paths),
+    }),
   );
   t.false(existsSync(paths.lock));
 });

@@ -1,20 +1,29 @@
 /**
- * The console starts the installer on every terminal (tty1, ttyS0) and only one may install: the
- * first takes a lock file; the others show the unattended install's progress from its log, so the
+ * The console starts the installer, or first-boot setup, on every terminal (tty1, ttyS0) and only
+ * one may run it: the first takes a lock file; the others show its progress from its log, so the
  * screen and the serial line both tell what happens.
  */
 import { appendFile, open, readFile, rm } from "node:fs/promises";
 import { setTimeout as sleep } from "node:timers/promises";
 
-export interface InstallLockPaths {
+export interface ConsoleLock {
+  /** What holds it, for the other consoles: "The installer". */
+  holder: string;
   lock: string;
-  /** Progress lines of an unattended install, for the consoles that did not get the lock. */
+  /** Progress lines of the unattended run, for the consoles that did not get the lock. */
   log: string;
 }
 
-export const INSTALL_LOCK_PATHS: InstallLockPaths = {
+export const INSTALL_LOCK: ConsoleLock = {
+  holder: "The installer",
   lock: "/run/cairn-install.lock",
   log: "/run/cairn-install.log",
+};
+
+export const FIRSTBOOT_LOCK: ConsoleLock = {
+  holder: "First-boot setup",
+  lock: "/run/cairn-firstboot.lock",
+  log: "/run/cairn-firstboot.log",
 };
 
 /** Writes a progress line to this terminal and to the log the other consoles follow. */
@@ -30,12 +39,12 @@ export interface FollowOptions {
 /**
  * Runs `work` holding the lock, or follows the holder's log until it releases the lock and
  * returns false without running it. Once work calls `holdUntilReboot` (it is about to change
- * disks) the lock stays, even on failure, until the machine restarts (it lives in /run): an
- * install runs at most once per boot and no other console starts one while the machine reboots.
+ * disks) the lock stays, even on failure, until the machine restarts (it lives in /run): the run
+ * happens at most once per boot and no other console starts one while the machine reboots.
  */
-export async function withInstallLock(
+export async function withConsoleLock(
+  paths: ConsoleLock,
   work: (progress: ProgressWriter, holdUntilReboot: () => void) => Promise<void>,
-  paths: InstallLockPaths = INSTALL_LOCK_PATHS,
   follow: FollowOptions = {},
 ): Promise<boolean> {
   const lock = await open(paths.lock, "wx").catch((err: NodeJS.ErrnoException) => {
@@ -43,7 +52,7 @@ export async function withInstallLock(
     throw err;
   });
   if (!lock) {
-    await followInstall(paths, follow);
+    await followHolder(paths, follow);
     return false;
   }
   let held = false;
@@ -65,11 +74,11 @@ export async function withInstallLock(
 }
 
 /** Prints the install log as it grows, until the lock file is gone. */
-async function followInstall(paths: InstallLockPaths, options: FollowOptions): Promise<void> {
+async function followHolder(paths: ConsoleLock, options: FollowOptions): Promise<void> {
   const out = options.out ?? ((text: string) => process.stdout.write(text));
   const pollMs = options.pollMs ?? 1000;
   const deadline = options.maxMs === undefined ? Infinity : Date.now() + options.maxMs;
-  out("The installer is running on another console.\n");
+  out(`${paths.holder} is running on another console.\n`);
   let shown = 0;
   for (;;) {
     const held = await readFile(paths.lock).then(
