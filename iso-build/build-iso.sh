@@ -66,6 +66,8 @@ packages=(
 	# what the installer needs: partitions, file systems, boot loader for BIOS and UEFI
 	grub-pc-bin grub-efi-amd64-bin grub2-common efibootmgr dosfstools e2fsprogs xfsprogs
 	parted rsync
+	# the zones and keyboard layouts the installer offers, and what applies the layout on the console
+	tzdata console-setup
 )
 step "mmdebstrap: trixie live root"
 include=$(

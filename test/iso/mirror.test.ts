@@ -111,3 +111,20 @@ test("GRUB boots with video on UEFI and the console on tty0 and ttyS0", async (t
     t.regex(line, /console=tty0 console=ttyS0,115200/);
   }
 });
+
+test("the image carries the zones and keyboard layouts the installer accepts", async (t) => {
+  const build = await readFile(join(REPO_ROOT, "iso-build", "build-iso.sh"), "utf8");
+  const list = build.slice(
+    build.indexOf("packages=("),
+    build.indexOf("\n)", build.indexOf("packages=(")),
+  );
+  const packages = list
+    .split("\n")
+    .filter((line) => !line.trim().startsWith("#"))
+    .join(" ")
+    .split(/\s+/);
+  // install-plan.ts checks a zone against /usr/share/zoneinfo of the live root (tzdata)
+  t.true(packages.includes("tzdata"));
+  // /etc/default/keyboard is applied on the console by console-setup
+  t.true(packages.includes("console-setup"));
+});
