@@ -163,7 +163,7 @@ test("the kernel command line names the answer source", (t) => {
   t.is(answerSourceFromCmdline(line), undefined);
   t.deepEqual(answerSourceFromCmdline(`${line} cairn.answer=auto\n`), {
     kind: "partition",
-    label: "CAIRN-ANSWER",
+    label: "CAIRN-AUTO",
     file: "answer.toml",
   });
   t.deepEqual(answerSourceFromCmdline(`${line} cairn.answer=LABEL=SITE7`), {
@@ -199,7 +199,7 @@ const LSBLK = JSON.stringify({
       fstype: "iso9660",
       children: [
         { path: "/dev/sdd1", label: "CAIRN_0_1_0", fstype: "iso9660" },
-        { path: "/dev/sdd3", label: "CAIRN-ANSWER", fstype: "vfat" },
+        { path: "/dev/sdd3", label: "CAIRN-AUTO", fstype: "vfat" },
       ],
     },
   ],
@@ -209,6 +209,6 @@ test("the answer partition is found by its label in lsblk's JSON", (t) => {
   t.is(findLabelledDevice(LSBLK), "/dev/sdd3");
   t.is(findLabelledDevice(LSBLK, "cairn-root"), "/dev/sda1");
   t.is(findLabelledDevice('{"blockdevices":[]}'), undefined);
-  const twice = LSBLK.replace('"cairn-root"', '"CAIRN-ANSWER"');
-  t.throws(() => findLabelledDevice(twice), { message: /2 partitions are labelled CAIRN-ANSWER/ });
+  const twice = LSBLK.replace('"cairn-root"', '"CAIRN-AUTO"');
+  t.throws(() => findLabelledDevice(twice), { message: /2 partitions are labelled CAIRN-AUTO/ });
 });

@@ -1,11 +1,12 @@
 /**
  * Where an unattended install finds its answer file: the boot menu's `cairn.answer=` parameter
- * names a file, or `auto` for `answer.toml` on a partition labelled CAIRN-ANSWER (a second USB
+ * names a file, or `auto` for `answer.toml` on a partition labelled CAIRN-AUTO (a second USB
  * stick, or a partition added to the install stick).
  */
 import { SetupError } from "../errors.js";
 
-export const ANSWER_LABEL = "CAIRN-ANSWER";
+/** At most 11 characters: the longest label FAT, the file system of most sticks, can hold. */
+export const ANSWER_LABEL = "CAIRN-AUTO";
 export const ANSWER_FILE_NAME = "answer.toml";
 
 export type AnswerSource =
@@ -25,7 +26,7 @@ export function answerSourceFromCmdline(cmdline: string): AnswerSource | undefin
   if (value === "auto") return { kind: "partition", label: ANSWER_LABEL, file: ANSWER_FILE_NAME };
   if (value.startsWith("LABEL=")) {
     const label = value.slice("LABEL=".length);
-    if (!/^[A-Za-z0-9_-]{1,32}$/.test(label)) throw badSource(value, "a label like CAIRN-ANSWER");
+    if (!/^[A-Za-z0-9_-]{1,32}$/.test(label)) throw badSource(value, "a label like CAIRN-AUTO");
     return { kind: "partition", label, file: ANSWER_FILE_NAME };
   }
   if (value.startsWith("/") && !value.includes("..")) return { kind: "file", path: value };
