@@ -99,6 +99,14 @@ function fakeSource(dir: string): string {
   file("etc/machine-id", "0123456789abcdef0123456789abcdef\n");
   file("usr/bin/cairn-hello", "#!/bin/sh\necho hello\n", 0o755);
   file("etc/systemd/network/80-live-dhcp.network", "[Match]\nName=en*\n");
+  mkdirSync(join(root, "etc/systemd/system/network-online.target.wants"), { recursive: true });
+  symlinkSync(
+    "/usr/lib/systemd/system/systemd-networkd-wait-online.service",
+    join(
+      root,
+      "etc/systemd/system/network-online.target.wants/systemd-networkd-wait-online.service",
+    ),
+  );
   file("var/lib/cairn/setup-complete", "");
   file("tmp/left-over", "x");
   mkdirSync(join(root, "usr/share/zoneinfo/Europe"), { recursive: true });
@@ -224,6 +232,9 @@ realParts(
     t.is(readlinkSync(join(check, "bin")), "usr/bin");
     t.false(existsSync(join(check, "var/lib/cairn/setup-complete")), "first boot must run");
     t.false(existsSync(join(check, "etc/systemd/network/80-live-dhcp.network")));
+    const waitOnline =
+      "etc/systemd/system/network-online.target.wants/systemd-networkd-wait-online.service";
+    t.throws(() => lstatSync(join(check, waitOnline)), { code: "ENOENT" });
     t.false(existsSync(join(check, "tmp/left-over")));
     t.is(lstatSync(join(check, "tmp")).mode & 0o7777, 0o1777);
     for (const kept of ["proc", "sys", "dev", "run"]) t.true(existsSync(join(check, kept)), kept);

@@ -29,6 +29,13 @@ export const COPY_EXCLUDES = [
   "/lib/live/mount/*",
   "/usr/lib/live/mount/*",
   "/etc/systemd/network/80-live-dhcp.network",
+  // ...and systemd-networkd, enabled for it: the installed system's network is ifupdown's, and an
+  // enabled networkd would hold up network-online.target waiting for links it does not manage
+  "/etc/systemd/system/multi-user.target.wants/systemd-networkd.service",
+  "/etc/systemd/system/sockets.target.wants/systemd-networkd.socket",
+  "/etc/systemd/system/network-online.target.wants/systemd-networkd-wait-online.service",
+  "/etc/systemd/system/sysinit.target.wants/systemd-network-generator.service",
+  "/etc/systemd/system/dbus-org.freedesktop.network1.service",
   // first-boot setup must run on the installed system, with its own certificate
   "/var/lib/cairn/setup-complete",
   "/etc/cairn/proxy.key",
