@@ -95,8 +95,6 @@ async function unattended(file: string, options: CommonOptions & { check?: boole
   };
   await mkdir(dirname(lock.lock), { recursive: true });
   await withConsoleLock(lock, async (progress, holdUntilReboot) => {
-    // a failure after disks changed is for a person to look at, not for another console to retry
-    holdUntilReboot();
     for await (const event of applyPlan(plan, applyOptions(options, runner))) {
       await log(describeEvent(event));
       if (event.type === "step-start") continue;
@@ -105,6 +103,9 @@ async function unattended(file: string, options: CommonOptions & { check?: boole
         await progress(`client: cairn backup root.pxar:/ --repository ${event.result.repository}`);
       }
       if (event.type === "step-failed") {
+        // a failure after disks changed is for a person to look at, not for another console
+        // to retry; a success releases the lock and both consoles go on to the menu
+        holdUntilReboot();
         throw new SetupError(
           "step-failed",
           `setup stopped at ${event.step}: ${event.error.message}`,

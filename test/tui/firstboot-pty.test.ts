@@ -1,4 +1,4 @@
-import { readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import test, { type ExecutionContext } from "ava";
 import { readCertificateInfo } from "../../appliance/server/tls/certificate-files.js";
@@ -159,3 +159,23 @@ test.serial(
     t.regex(normalised(first, "etc-cairn/datastore.json"), /"keep-daily": 10/);
   },
 );
+
+test("two consoles with the answer file: one applies, the other shows its progress, both go on", async (t) => {
+  t.timeout(180_000);
+  const box = machine(t);
+  const devices = ["sdb", "sdc"].map((name) => join(box.dir, name));
+  writeFileSync(join(box.dir, "answers.toml"), ANSWERS(devices));
+  const args = ["firstboot", "--answer", join(box.dir, "answers.toml"), ...box.args];
+  const tty1 = startSetup(args);
+  const ttyS0 = startSetup(args);
+  t.is(await tty1.exited(), 0, tty1.text);
+  t.is(await ttyS0.exited(), 0, ttyS0.text);
+  const texts = [tty1.text, ttyS0.text];
+  const followers = texts.filter((text) => text.includes("running on another console"));
+  t.is(followers.length, 1, texts.join("\n----\n"));
+  // the follower saw the holder's progress to the end
+  t.regex(followers[0]!, /ok {2}service: [\s\S]*done: https:\/\/192\.0\.2\.10:8007/);
+  const commands = readFileSync(box.log, "utf8");
+  t.is(commands.match(/"zpool","create"/g)?.length, 1, "the pool is created once");
+  t.false(existsSync(join(box.dir, "root", "run", "cairn-firstboot.lock")), "released on success");
+});
