@@ -7,7 +7,13 @@
     },
     {
       "target_name": "cairn_fsops",
-      "sources": ["appliance/native/fsops.c"],
+      "sources": [
+        "appliance/native/fsops.c",
+        "appliance/native/async-work.c",
+        "appliance/native/listing.c",
+        "appliance/native/entry-reads.c",
+        "appliance/native/directory-listing.c"
+      ],
       "cflags": ["-O2", "-Wall", "-Wextra"]
     }
   ]

@@ -40,7 +40,7 @@ step() { printf '[deb %3ss] %s\n' "$SECONDS" "$*"; }
 
 # 1. production node_modules and every native addon, built once per lock file, sources and Node ABI
 key=$({
-	cat package-lock.json binding.gyp appliance/native/*.c
+	cat package-lock.json binding.gyp appliance/native/*.[ch]
 	node -p 'process.versions.modules + " " + process.arch'
 } | sha256sum | cut -c1-16)
 runtime=$cache_root/$key
@@ -49,7 +49,7 @@ if [ ! -d "$runtime" ]; then
 	stage=$work/runtime
 	mkdir -p "$stage/appliance/native"
 	cp package.json package-lock.json binding.gyp "$stage/"
-	cp appliance/native/*.c "$stage/appliance/native/"
+	cp appliance/native/*.[ch] "$stage/appliance/native/"
 	# prepare compiles TypeScript, a dev tool; install runs node-gyp for our addons
 	(cd "$stage" && npm pkg delete scripts.prepare &&
 		npm ci --omit=dev --no-audit --no-fund --loglevel=error)

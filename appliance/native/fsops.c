@@ -2,6 +2,7 @@
 // following symlinks, nanosecond utimensat, mknod, and the inode-flag / project-id ioctls.
 // Each is a thin wrapper: arguments are checked, the call made once, and a failure thrown as an
 // Error carrying `errno` (positive), `syscall` and `path`; appliance/native/fsops.ts types them.
+// The asynchronous calls the archive walker uses live in entry-reads.c and directory-listing.c.
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -17,17 +18,14 @@
 #include <sys/sysmacros.h>
 #include <sys/xattr.h>
 
-#define XATTR_NAME_CAP 256
-#define XATTR_VALUE_CAP 65536
-// llistxattr's largest answer (XATTR_LIST_MAX).
-#define XATTR_LIST_CAP 65536
+#include "fsops.h"
 
 static napi_value throw_argument(napi_env env, const char *message) {
   napi_throw_type_error(env, "CAIRN_E_FSOPS_ARGUMENT", message);
   return NULL;
 }
 
-static napi_value throw_errno(napi_env env, const char *syscall, const char *path, int err) {
+napi_value fsops_errno_error(napi_env env, const char *syscall, const char *path, int err) {
   char message[PATH_MAX + 160];
   napi_value text, error, value;
   snprintf(message, sizeof message, "%s %s: %s", syscall, path, strerror(err));
@@ -39,13 +37,15 @@ static napi_value throw_errno(napi_env env, const char *syscall, const char *pat
   napi_set_named_property(env, error, "syscall", value);
   napi_create_string_utf8(env, path, NAPI_AUTO_LENGTH, &value);
   napi_set_named_property(env, error, "path", value);
-  napi_throw(env, error);
+  return error;
+}
+
+static napi_value throw_errno(napi_env env, const char *syscall, const char *path, int err) {
+  napi_throw(env, fsops_errno_error(env, syscall, path, err));
   return NULL;
 }
 
-// A path or name given as a string or as bytes (names need not be UTF-8), NUL-terminated into
-// out; 0 when it is neither, is empty, holds a NUL or does not fit.
-static int get_cstring(napi_env env, napi_value value, char *out, size_t cap) {
+int fsops_get_cstring(napi_env env, napi_value value, char *out, size_t cap) {
   napi_valuetype type;
   bool is_typed = false;
   size_t length = 0;
@@ -98,7 +98,7 @@ static int get_args(napi_env env, napi_callback_info info, size_t want, napi_val
 static napi_value llistxattr_js(napi_env env, napi_callback_info info) {
   napi_value argv[1], result;
   char path[PATH_MAX];
-  if (!get_args(env, info, 1, argv) || !get_cstring(env, argv[0], path, sizeof path)) {
+  if (!get_args(env, info, 1, argv) || !fsops_get_cstring(env, argv[0], path, sizeof path)) {
     return throw_argument(env, "llistxattr expects (path)");
   }
   char *list = malloc(XATTR_LIST_CAP);
@@ -124,8 +124,8 @@ static napi_value llistxattr_js(napi_env env, napi_callback_info info) {
 static napi_value lgetxattr_js(napi_env env, napi_callback_info info) {
   napi_value argv[2], result;
   char path[PATH_MAX], name[XATTR_NAME_CAP];
-  if (!get_args(env, info, 2, argv) || !get_cstring(env, argv[0], path, sizeof path) ||
-      !get_cstring(env, argv[1], name, sizeof name)) {
+  if (!get_args(env, info, 2, argv) || !fsops_get_cstring(env, argv[0], path, sizeof path) ||
+      !fsops_get_cstring(env, argv[1], name, sizeof name)) {
     return throw_argument(env, "lgetxattr expects (path, name)");
   }
   char *value = malloc(XATTR_VALUE_CAP);
@@ -148,9 +148,9 @@ static napi_value lsetxattr_js(napi_env env, napi_callback_info info) {
   void *value;
   size_t length;
   int64_t flags;
-  if (!get_args(env, info, 4, argv) || !get_cstring(env, argv[0], path, sizeof path) ||
-      !get_cstring(env, argv[1], name, sizeof name) || !get_bytes(env, argv[2], &value, &length) ||
-      !get_int64(env, argv[3], &flags)) {
+  if (!get_args(env, info, 4, argv) || !fsops_get_cstring(env, argv[0], path, sizeof path) ||
+      !fsops_get_cstring(env, argv[1], name, sizeof name) ||
+      !get_bytes(env, argv[2], &value, &length) || !get_int64(env, argv[3], &flags)) {
     return throw_argument(env, "lsetxattr expects (path, name, Uint8Array, flags)");
   }
   if (lsetxattr(path, name, value, length, (int)flags) != 0) {
@@ -162,8 +162,8 @@ static napi_value lsetxattr_js(napi_env env, napi_callback_info info) {
 static napi_value lremovexattr_js(napi_env env, napi_callback_info info) {
   napi_value argv[2];
   char path[PATH_MAX], name[XATTR_NAME_CAP];
-  if (!get_args(env, info, 2, argv) || !get_cstring(env, argv[0], path, sizeof path) ||
-      !get_cstring(env, argv[1], name, sizeof name)) {
+  if (!get_args(env, info, 2, argv) || !fsops_get_cstring(env, argv[0], path, sizeof path) ||
+      !fsops_get_cstring(env, argv[1], name, sizeof name)) {
     return throw_argument(env, "lremovexattr expects (path, name)");
   }
   if (lremovexattr(path, name) != 0) return throw_errno(env, "lremovexattr", path, errno);
@@ -177,7 +177,7 @@ static napi_value utimensat_js(napi_env env, napi_callback_info info) {
   char path[PATH_MAX];
   int64_t atime_secs, atime_nanos, mtime_secs, mtime_nanos;
   bool no_follow;
-  if (!get_args(env, info, 6, argv) || !get_cstring(env, argv[0], path, sizeof path) ||
+  if (!get_args(env, info, 6, argv) || !fsops_get_cstring(env, argv[0], path, sizeof path) ||
       !get_int64(env, argv[1], &atime_secs) || !get_int64(env, argv[2], &atime_nanos) ||
       !get_int64(env, argv[3], &mtime_secs) || !get_int64(env, argv[4], &mtime_nanos) ||
       napi_get_value_bool(env, argv[5], &no_follow) != napi_ok) {
@@ -196,7 +196,7 @@ static napi_value mknod_js(napi_env env, napi_callback_info info) {
   napi_value argv[4];
   char path[PATH_MAX];
   int64_t mode, major_number, minor_number;
-  if (!get_args(env, info, 4, argv) || !get_cstring(env, argv[0], path, sizeof path) ||
+  if (!get_args(env, info, 4, argv) || !fsops_get_cstring(env, argv[0], path, sizeof path) ||
       !get_int64(env, argv[1], &mode) || !get_int64(env, argv[2], &major_number) ||
       !get_int64(env, argv[3], &minor_number) || mode < 0 || mode > 0xffffffffLL ||
       major_number < 0 || major_number > 0xffffffffLL || minor_number < 0 ||
@@ -290,7 +290,7 @@ static napi_value set_project_id_js(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
-static void export_function(napi_env env, napi_value exports, const char *name, napi_callback cb) {
+void fsops_export_function(napi_env env, napi_value exports, const char *name, napi_callback cb) {
   napi_value fn;
   napi_create_function(env, name, NAPI_AUTO_LENGTH, cb, NULL, &fn);
   napi_set_named_property(env, exports, name, fn);
@@ -304,21 +304,23 @@ static void export_number(napi_env env, napi_value target, const char *name, int
 
 NAPI_MODULE_INIT() {
   napi_value constants;
-  export_function(env, exports, "llistxattr", llistxattr_js);
-  export_function(env, exports, "lgetxattr", lgetxattr_js);
-  export_function(env, exports, "lsetxattr", lsetxattr_js);
-  export_function(env, exports, "lremovexattr", lremovexattr_js);
-  export_function(env, exports, "utimensat", utimensat_js);
-  export_function(env, exports, "mknod", mknod_js);
-  export_function(env, exports, "getFlags", get_flags_js);
-  export_function(env, exports, "setFlags", set_flags_js);
-  export_function(env, exports, "getProjectId", get_project_id_js);
-  export_function(env, exports, "setProjectId", set_project_id_js);
+  fsops_export_function(env, exports, "llistxattr", llistxattr_js);
+  fsops_export_function(env, exports, "lgetxattr", lgetxattr_js);
+  fsops_export_function(env, exports, "lsetxattr", lsetxattr_js);
+  fsops_export_function(env, exports, "lremovexattr", lremovexattr_js);
+  fsops_export_function(env, exports, "utimensat", utimensat_js);
+  fsops_export_function(env, exports, "mknod", mknod_js);
+  fsops_export_function(env, exports, "getFlags", get_flags_js);
+  fsops_export_function(env, exports, "setFlags", set_flags_js);
+  fsops_export_function(env, exports, "getProjectId", get_project_id_js);
+  fsops_export_function(env, exports, "setProjectId", set_project_id_js);
   napi_create_object(env, &constants);
   export_number(env, constants, "UTIME_NOW", UTIME_NOW);
   export_number(env, constants, "UTIME_OMIT", UTIME_OMIT);
   export_number(env, constants, "XATTR_CREATE", XATTR_CREATE);
   export_number(env, constants, "XATTR_REPLACE", XATTR_REPLACE);
   napi_set_named_property(env, exports, "constants", constants);
+  entry_reads_init(env, exports);
+  directory_listing_init(env, exports);
   return exports;
 }

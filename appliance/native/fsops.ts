@@ -68,6 +68,20 @@ export class FsOpsUnavailable extends CairnError {
   }
 }
 
+/** The addon was built from older sources: it lacks a function this code calls. */
+export class FsOpsOutdated extends CairnError {
+  override name = "FsOpsOutdated";
+
+  constructor(addon: string, missing: string) {
+    super(
+      "CAIRN_E_FSOPS_OUTDATED",
+      `native file-system addon at ${addon} has no ${missing}; rebuild it with 'npm ci' or 'npx node-gyp rebuild'`,
+      500,
+      { addon, missing },
+    );
+  }
+}
+
 const ERRNO_NAMES = new Map<number, string>(
   Object.entries(osConstants.errno).map(([name, value]) => [value, name]),
 );
@@ -78,15 +92,27 @@ function addonPath(): string {
   return join(dir, "build", "Release", "cairn_fsops.node");
 }
 
-let native: NativeFsOps | undefined;
+let native: unknown;
 
-function load(): NativeFsOps {
-  if (native !== undefined) return native;
-  const addon = addonPath();
-  if (!existsSync(addon)) throw new FsOpsUnavailable(addon);
-  native = createRequire(import.meta.url)(addon) as NativeFsOps;
-  return native;
+/**
+ * The addon, typed as the part of it a caller uses (entry-reads.ts types its own); loads once.
+ * Throws unless it is built and has each function in `needs`.
+ */
+export function loadFsOpsAddon<T = NativeFsOps>(...needs: readonly (keyof T & string)[]): T {
+  if (native === undefined) {
+    const addon = addonPath();
+    if (!existsSync(addon)) throw new FsOpsUnavailable(addon);
+    native = createRequire(import.meta.url)(addon);
+  }
+  for (const name of needs) {
+    if (typeof (native as Record<string, unknown>)[name] !== "function") {
+      throw new FsOpsOutdated(addonPath(), name);
+    }
+  }
+  return native as T;
 }
+
+const load = (): NativeFsOps => loadFsOpsAddon<NativeFsOps>();
 
 /** Whether the addon is built; callers that can do without it check this first. */
 export function fsOpsAvailable(): boolean {
@@ -98,21 +124,26 @@ export function fsOpsAvailable(): boolean {
   }
 }
 
+/** The SyscallError for an errno-carrying Error made by the addon; anything else as it is. */
+export function asSyscallError(error: unknown): unknown {
+  const { errno, syscall, path, message } = error as {
+    errno?: unknown;
+    syscall?: string;
+    path?: string;
+    message: string;
+  };
+  if (typeof errno !== "number") return error;
+  const code = ERRNO_NAMES.get(errno) ?? `E${errno}`;
+  return new SyscallError(code, errno, syscall ?? "?", path ?? "", `${code}: ${message}`);
+}
+
 /** Runs a native call, turning its errno-carrying Error into a SyscallError. */
 function call<T>(run: (ops: NativeFsOps) => T): T {
   const ops = load();
   try {
     return run(ops);
   } catch (error) {
-    const { errno, syscall, path, message } = error as {
-      errno?: unknown;
-      syscall?: string;
-      path?: string;
-      message: string;
-    };
-    if (typeof errno !== "number") throw error;
-    const code = ERRNO_NAMES.get(errno) ?? `E${errno}`;
-    throw new SyscallError(code, errno, syscall ?? "?", path ?? "", `${code}: ${message}`);
+    throw asSyscallError(error);
   }
 }
 

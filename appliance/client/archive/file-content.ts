@@ -4,7 +4,9 @@
  * file changes underneath (the PBS archiver's rule): a file that grew is cut at that size, one
  * that shrank or failed to read is padded with zeros. Each case is reported once.
  */
+import { constants } from "node:fs";
 import type { FileHandle } from "node:fs/promises";
+import { openEntry } from "./open-entry.js";
 
 export interface FileReadEvents {
   /** Bytes actually read from the file. */
@@ -58,7 +60,51 @@ export async function* fileContent(
     if (await hasByteAt(handle, size)) events.grew(size);
     return;
   }
-  while (position < size) {
+  yield* zeroPieces(size - position, readSize);
+}
+
+/** The path no longer names a regular file when its content is to be read. */
+export class NoLongerRegularFile extends Error {
+  override name = "NoLongerRegularFile";
+
+  constructor(readonly path: string) {
+    super(`${path} is no longer a regular file`);
+  }
+}
+
+/**
+ * As fileContent, but the file at `path` is opened only once its content is asked for (never,
+ * for an unchanged file a split archive re-uses) and closed when the content ends or is left.
+ * A file that cannot be opened again, or is no longer a regular file, reads as zeros.
+ */
+export async function* fileContentAt(
+  path: Buffer,
+  size: number,
+  readSize: number,
+  events: FileReadEvents,
+): AsyncGenerator<Buffer> {
+  let handle: FileHandle;
+  try {
+    handle = await openEntry(path, constants.O_RDONLY);
+  } catch (error) {
+    events.failed(0, error);
+    yield* zeroPieces(size, readSize);
+    return;
+  }
+  try {
+    if ((await handle.stat()).isFile()) {
+      yield* fileContent(handle, size, readSize, events);
+    } else {
+      events.failed(0, new NoLongerRegularFile(path.toString()));
+      yield* zeroPieces(size, readSize);
+    }
+  } finally {
+    await handle.close();
+  }
+}
+
+function* zeroPieces(size: number, readSize: number): Generator<Buffer> {
+  for (let position = 0; position < size; ) {
     const piece = zeroPiece(Math.min(readSize, size - position));
     position += piece.length;
     yield piece;

@@ -1,12 +1,13 @@
 /**
- * Reads what pxar stores about an entry (pxar-format.md §3): stat fields with nanosecond mtime,
- * chattr flags, xattrs in listing order, POSIX ACLs, file capabilities and the quota project id.
- * What cannot be read is reported and left out; the entry itself is still archived.
+ * What pxar stores about an entry (pxar-format.md §3), made from what was read about it
+ * (native/directory-listing.ts, native/entry-reads.ts): stat fields with nanosecond mtime, chattr flags, xattrs in listing
+ * order, POSIX ACLs, file capabilities and the quota project id. What could not be read is
+ * reported and left out; the entry itself is still archived.
  */
 import type { BigIntStats } from "node:fs";
-import { MODE } from "../../format/pxar/constants.js";
 import { EMPTY_ACL, type Metadata, type Stat, type Xattr } from "../../format/pxar/types.js";
-import { getInodeFlags, getProjectId, lgetxattr, llistxattr } from "../../native/fsops.js";
+import type { EntryStat } from "../../native/directory-listing.js";
+import type { EntryParts, XattrRead } from "../../native/entry-reads.js";
 import { errnoCode, isUnsupported } from "./errors.js";
 import { entryFlagsFromChattr } from "./inode-flags.js";
 import {
@@ -19,25 +20,12 @@ import {
 } from "./posix-acl.js";
 
 export const FCAPS_XATTR = "security.capability";
-const MAX_XATTR_NAME = 255;
 const NANOS = 1_000_000_000n;
-
-/** An entry to read metadata from. */
-export interface MetadataSource {
-  /** Its path on disk. */
-  readonly path: Buffer;
-  /** Its `lstat` result. */
-  readonly stat: BigIntStats;
-  /** An open descriptor for regular files and directories (chattr flags, project id), else null. */
-  readonly fd: number | null;
-  /** Whether its file system keeps quota project ids worth storing. */
-  readonly projectIds: boolean;
-}
 
 /** Called for each part of the metadata that could not be read. */
 export type MetadataProblem = (part: string, error: unknown) => void;
 
-/** A lstat time in ns split into whole seconds (rounded down, also before 1970) and nanoseconds. */
+/** A stat time in ns split into whole seconds (rounded down, also before 1970) and nanoseconds. */
 export function timestampOf(ns: bigint): { secs: number; nanos: number } {
   let secs = ns / NANOS;
   let nanos = ns % NANOS;
@@ -48,33 +36,42 @@ export function timestampOf(ns: bigint): { secs: number; nanos: number } {
   return { secs: Number(secs), nanos: Number(nanos) };
 }
 
-export function statOf(stat: BigIntStats, flags: number): Stat {
+/** The EntryStat of a Node stat (the archive root is stat-ed by Node, following symlinks). */
+export function entryStatOf(stat: BigIntStats): EntryStat {
   return {
     mode: Number(stat.mode),
-    flags,
+    nlink: Number(stat.nlink),
     uid: Number(stat.uid),
     gid: Number(stat.gid),
+    size: Number(stat.size),
     mtime: timestampOf(stat.mtimeNs),
+    dev: stat.dev,
+    ino: stat.ino,
+    rdev: stat.rdev,
   };
 }
 
-export function readMetadata(source: MetadataSource, problem: MetadataProblem): Metadata {
-  const type = Number(source.stat.mode) & MODE.typeMask;
-  const isDirectory = type === MODE.directory;
-  const isFile = type === MODE.regular;
-  const flags = source.fd === null ? 0 : readFlags(source.fd, problem);
-  const { xattrs, fcaps, access, defaults } = readXattrs(
-    source.path,
-    type === MODE.symlink,
-    isDirectory,
-    problem,
-  );
-  const projectId =
-    source.fd !== null && source.projectIds && (isDirectory || isFile)
-      ? readProjectId(source.fd, problem)
-      : null;
+export function statOf(stat: EntryStat, flags: number): Stat {
   return {
-    stat: statOf(source.stat, flags),
+    mode: stat.mode,
+    flags,
+    uid: stat.uid,
+    gid: stat.gid,
+    mtime: { secs: stat.mtime.secs, nanos: stat.mtime.nanos },
+  };
+}
+
+/** The metadata of an entry from its lstat and the parts read about it. */
+export function entryMetadata(
+  stat: EntryStat,
+  parts: EntryParts,
+  problem: MetadataProblem,
+): Metadata {
+  const flags = flagsOf(parts.flags, problem);
+  const { xattrs, fcaps, access, defaults } = sortXattrs(parts.xattrs, problem);
+  const projectId = projectIdOf(parts.projectId, problem);
+  return {
+    stat: statOf(stat, flags),
     xattrs,
     acl: {
       ...EMPTY_ACL,
@@ -86,23 +83,18 @@ export function readMetadata(source: MetadataSource, problem: MetadataProblem): 
   };
 }
 
-function readFlags(fd: number, problem: MetadataProblem): number {
-  try {
-    return entryFlagsFromChattr(getInodeFlags(fd));
-  } catch (error) {
-    if (!isUnsupported(error)) problem("chattr flags", error);
-    return 0;
-  }
+function flagsOf(read: EntryParts["flags"], problem: MetadataProblem): number {
+  if (read === null) return 0;
+  if (typeof read === "number") return entryFlagsFromChattr(read);
+  if (!isUnsupported(read)) problem("chattr flags", read);
+  return 0;
 }
 
-function readProjectId(fd: number, problem: MetadataProblem): number | null {
-  try {
-    const id = getProjectId(fd);
-    return id === 0 ? null : id;
-  } catch (error) {
-    if (!isUnsupported(error)) problem("quota project id", error);
-    return null;
-  }
+function projectIdOf(read: EntryParts["projectId"], problem: MetadataProblem): number | null {
+  if (read === null) return null;
+  if (typeof read === "number") return read === 0 ? null : read;
+  if (!isUnsupported(read)) problem("quota project id", read);
+  return null;
 }
 
 interface XattrParts {
@@ -112,27 +104,24 @@ interface XattrParts {
   defaults: AclEntries | null;
 }
 
-/** Lists the xattrs once and sorts them into plain xattrs, fcaps and the two ACLs. */
-function readXattrs(
-  path: Buffer,
-  isSymlink: boolean,
-  isDirectory: boolean,
-  problem: MetadataProblem,
-): XattrParts {
+/** Sorts the attributes read into plain xattrs, fcaps and the two ACLs. */
+function sortXattrs(read: EntryParts["xattrs"], problem: MetadataProblem): XattrParts {
   const parts: XattrParts = { xattrs: [], fcaps: null, access: null, defaults: null };
-  let names: Buffer[];
-  try {
-    names = llistxattr(path);
-  } catch (error) {
-    if (!isUnsupported(error)) problem("xattr list", error);
+  if (read === null) return parts;
+  if (!Array.isArray(read)) {
+    if (!isUnsupported(read)) problem("xattr list", read);
     return parts;
   }
-  for (const name of names) {
+  for (const { name, value } of read as readonly XattrRead[]) {
+    if (!Buffer.isBuffer(value)) {
+      // ENODATA: removed since it was listed
+      if (errnoCode(value) !== "ENODATA" && !isUnsupported(value)) {
+        problem(`xattr ${name.toString()}`, value);
+      }
+      continue;
+    }
     const text = name.toString("latin1");
     if (text === ACL_ACCESS_XATTR || text === ACL_DEFAULT_XATTR) {
-      if (isSymlink || (text === ACL_DEFAULT_XATTR && !isDirectory)) continue;
-      const value = readValue(path, name, problem);
-      if (value === null) continue;
       try {
         if (text === ACL_ACCESS_XATTR) parts.access = decodeAclXattr(value);
         else parts.defaults = decodeAclXattr(value);
@@ -140,23 +129,10 @@ function readXattrs(
         problem(text, error);
       }
     } else if (text === FCAPS_XATTR) {
-      parts.fcaps = readValue(path, name, problem);
-    } else if (name.length <= MAX_XATTR_NAME) {
-      const value = readValue(path, name, problem);
-      if (value !== null) parts.xattrs.push({ name, value });
+      parts.fcaps = value;
+    } else {
+      parts.xattrs.push({ name, value });
     }
   }
   return parts;
-}
-
-function readValue(path: Buffer, name: Buffer, problem: MetadataProblem): Buffer | null {
-  try {
-    return lgetxattr(path, name);
-  } catch (error) {
-    // ENODATA: removed since it was listed
-    if (errnoCode(error) !== "ENODATA" && !isUnsupported(error)) {
-      problem(`xattr ${name.toString()}`, error);
-    }
-    return null;
-  }
 }

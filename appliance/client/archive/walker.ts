@@ -6,8 +6,8 @@
  * otherwise, never the contents of proc, sysfs and other virtual file systems. An entry that
  * cannot be read is reported through `onWarning` and left out; the archive stays valid.
  */
-import { type BigIntStats, constants } from "node:fs";
-import { type FileHandle, lstat, open, readdir, readFile, readlink, stat } from "node:fs/promises";
+import { constants } from "node:fs";
+import { open, readFile, stat } from "node:fs/promises";
 import { resolve } from "node:path";
 import type { CatalogWriter } from "../../format/catalog.js";
 import { MODE } from "../../format/pxar/constants.js";
@@ -18,6 +18,15 @@ import {
 } from "../../format/pxar/encoder.js";
 import type { ByteSink } from "../../format/pxar/sink.js";
 import { type Metadata, metadataOf } from "../../format/pxar/types.js";
+import { type EntryStat, type Listing, listDirectory } from "../../native/directory-listing.js";
+import {
+  type EntryKind,
+  type EntryParts,
+  type EntryRead,
+  type EntryRequest,
+  type ListingRead,
+  readEntries,
+} from "../../native/entry-reads.js";
 import { splitDevice } from "./device-number.js";
 import { ArchiveError, errnoCode } from "./errors.js";
 import {
@@ -27,10 +36,10 @@ import {
   parsePattern,
   patternLines,
 } from "./exclude.js";
-import { DEFAULT_READ_SIZE, type FileReadEvents, fileContent } from "./file-content.js";
+import { DEFAULT_READ_SIZE, type FileReadEvents, fileContentAt } from "./file-content.js";
 import { type FileSystemInfo, fileSystemOf } from "./file-systems.js";
-import { Lookahead, type LookaheadStart, mapBounded } from "./lookahead.js";
-import { readMetadata, statOf } from "./metadata.js";
+import { BatchLookahead } from "./lookahead.js";
+import { entryMetadata, entryStatOf, statOf } from "./metadata.js";
 import {
   type ArchiveWarningKind,
   displayPath,
@@ -58,14 +67,18 @@ export interface EncodeTreeOptions {
   /** Puts a layer between the walk and the encoder (split archives: payload re-use). */
   readonly wrapEncoder?: (encoder: PxarEncoder) => TreeEncoder;
   /**
-   * Entries whose lstat, open and metadata are read ahead of the one being archived, and the
-   * most descriptors held open for them (default 32; 0 reads one entry at a time).
+   * Entries whose metadata is read ahead of the one being archived, in native batches of up to
+   * READ_BATCH (default 32; 0 reads each entry alone at its turn). A directory read ahead comes
+   * with its listing and, where no exclude pattern applies, with what is below it as far as the
+   * batch's bound allows. No descriptor stays open for anything read ahead.
    */
   readonly readAhead?: number;
 }
 
-/** Enough to keep libuv's thread pool and the disk busy, few enough descriptors to be harmless. */
+/** Enough to keep libuv's thread pool and the disk busy, few enough results to hold. */
 export const DEFAULT_READ_AHEAD = 32;
+/** Entries read per native call: round trips paid once per batch, not several times per entry. */
+const READ_BATCH = 16;
 
 /** What the walk writes into: a PxarEncoder, or a layer around one. */
 export type TreeEncoder = Pick<PxarEncoder, "add" | "beginDirectory" | "endDirectory" | "finish">;
@@ -99,27 +112,21 @@ interface Directory {
   readonly relative: Buffer;
   readonly dev: bigint;
   readonly fs: FileSystemInfo;
+  /** Its listing, when read with its entry. */
+  readonly listing?: ListingRead | null;
 }
 
 interface Listed {
   readonly name: Buffer;
   readonly absolute: Buffer;
   readonly relative: Buffer;
-  readonly stat: BigIntStats;
+  readonly stat: EntryStat;
+  /** What was read of it with its directory's listing, if anything. */
+  readonly read?: EntryRead;
 }
 
-/** An entry's metadata with the problems met reading it, reported when the entry is archived. */
-interface MetadataRead {
-  readonly metadata: Metadata;
-  readonly problems: readonly { readonly part: string; readonly error: unknown }[];
-}
-
-/** What was read ahead for an entry, handed over when the walk reaches it. */
-type ReadAhead =
-  | { readonly kind: "file"; readonly handle: FileHandle; readonly isFile: boolean }
-  | { readonly kind: "directory"; readonly metadata: MetadataRead }
-  | { readonly kind: "symlink"; readonly target: Buffer }
-  | { readonly kind: "failed"; readonly error: unknown };
+/** What was read about an entry that could be opened (or its link read). */
+type EntryReadOk = Extract<EntryRead, { failed: null }>;
 
 /** Archives the tree at `root` into `sink`; resolves once the archive is complete. */
 export async function encodeTree(
@@ -144,7 +151,7 @@ export async function encodeTree(
   }
   const patterns = (options.exclude ?? []).map(parseCliPattern);
   const walker = new TreeWalker(options, rootStat.dev, patterns);
-  const rootMetadata = await walker.rootMetadata(absolute, rootStat, fs);
+  const rootMetadata = await walker.rootMetadata(absolute, entryStatOf(rootStat), fs);
   const prelude =
     options.payload !== undefined && patterns.length > 0
       ? Buffer.from(JSON.stringify({ "exclude-patterns": patternLines(patterns) }))
@@ -197,8 +204,6 @@ class TreeWalker {
   readonly #hardlinks = new Map<string, HardlinkTarget>();
   readonly #readSize: number;
   readonly #readAhead: number;
-  /** Descriptors opened ahead of the walk and not yet handed over. */
-  #descriptorsAhead = 0;
   #encoder: TreeEncoder | null = null;
 
   constructor(options: EncodeTreeOptions, rootDev: bigint, patterns: PathPattern[]) {
@@ -215,19 +220,19 @@ class TreeWalker {
     }
   }
 
-  async rootMetadata(absolute: Buffer, rootStat: BigIntStats, fs: FileSystemInfo) {
+  async rootMetadata(absolute: Buffer, rootStat: EntryStat, fs: FileSystemInfo) {
     const root: Listed = {
       name: Buffer.alloc(0),
       absolute,
       relative: Buffer.alloc(0),
       stat: rootStat,
     };
-    const handle = await open(absolute, constants.O_RDONLY | constants.O_DIRECTORY);
-    try {
-      return this.#metadata(root, handle.fd, fs) ?? metadataOf(statOf(rootStat, 0));
-    } finally {
-      await handle.close();
-    }
+    const [read] = await readEntries(
+      [{ path: absolute, kind: "root", projectId: fs.hasProjectIds }],
+      EXCLUDE_FILE,
+    );
+    if (read!.failed !== null) throw read!.failed;
+    return this.#metadata(root, read!.parts) ?? metadataOf(statOf(rootStat, 0));
   }
 
   async walk(encoder: TreeEncoder, directory: Directory): Promise<void> {
@@ -261,8 +266,17 @@ class TreeWalker {
   async #walkDirectory(directory: Directory): Promise<void> {
     const inherited = this.#patterns.length;
     try {
-      await this.#readExcludeFile(directory);
-      await this.#addEntries(directory, await this.#list(directory));
+      const listing = directory.listing ?? (await listDirectory(directory.absolute, EXCLUDE_FILE));
+      // the exclude file is read whenever it may exist, as if before the listing
+      if (listing.failed !== null || listing.probeCode !== "ENOENT") {
+        await this.#readExcludeFile(directory);
+      }
+      if (listing.failed !== null) {
+        const error = listing.failed;
+        this.#warn("unreadable", directory.relative, `cannot list: ${messageOf(error)}`, error);
+        return;
+      }
+      await this.#addEntries(directory, this.#listed(directory, listing));
     } finally {
       this.#patterns.length = inherited;
     }
@@ -270,83 +284,64 @@ class TreeWalker {
 
   /** Archives the entries in order, their metadata read ahead (see `readAhead`). */
   async #addEntries(directory: Directory, entries: Listed[]): Promise<void> {
-    const ahead = new Lookahead(entries, this.#readAhead, (entry) =>
-      this.#startReadAhead(directory, entry),
-    );
+    const ahead = new BatchLookahead(entries, {
+      depth: this.#readAhead,
+      batchSize: Math.max(1, Math.min(READ_BATCH, this.#readAhead)),
+      // the test hook must run before a file is opened
+      ahead: (entry) =>
+        entry.read === undefined &&
+        kindOf(entry) !== null &&
+        (kindOf(entry) !== "file" || !this.#options.beforeFileRead),
+      read: (batch) =>
+        readEntries(
+          batch.map((entry) => this.#request(directory, entry)),
+          EXCLUDE_FILE,
+        ),
+    });
     try {
       for (const [index, entry] of entries.entries()) {
-        await this.#addEntry(directory, entry, ahead.take(index));
+        const read = ahead.take(index);
+        await this.#addEntry(directory, entry, entry.read ?? read);
       }
     } finally {
-      await ahead.dispose((read) => this.#discard(read));
+      await ahead.settle();
     }
   }
 
-  /** Starts what can be read before the entry's turn: no file content, no warnings yet. */
-  #startReadAhead(directory: Directory, entry: Listed): LookaheadStart<ReadAhead> {
-    const type = Number(entry.stat.mode) & MODE.typeMask;
-    if (type === MODE.symlink) return this.#readLinkAhead(entry);
-    const opens =
-      (type === MODE.directory && entry.stat.dev === directory.dev) ||
-      // hard links may not be opened at all, and the test hook must run before the open
-      (type === MODE.regular && entry.stat.nlink === 1n && !this.#options.beforeFileRead);
-    if (!opens) return null;
-    if (this.#descriptorsAhead >= this.#readAhead) return "later";
-    this.#descriptorsAhead++;
-    return type === MODE.directory
-      ? this.#readDirectoryAhead(directory, entry)
-      : this.#openFileAhead(entry);
+  /** What to read about an entry, by what its lstat said it is. */
+  #request(directory: Directory, entry: Listed): EntryRequest {
+    const kind = kindOf(entry)!;
+    const path = entry.absolute;
+    if (kind === "directory" && entry.stat.dev !== directory.dev) {
+      // a mount point's file system is known at its turn: the id is read, dropped if unused
+      return { path, kind, projectId: true };
+    }
+    const projectId = (kind === "directory" || kind === "file") && directory.fs.hasProjectIds;
+    if (kind !== "directory" || this.#readAhead === 0) return { path, kind, projectId };
+    // its children are read with it only where nothing can exclude them (but its own
+    // .pxarexclude, the probe) and no test hook must run before files are opened
+    const readChildren = this.#patterns.length === 0 && !this.#options.beforeFileRead;
+    return { path, kind, projectId, list: true, readChildren };
   }
 
-  async #readLinkAhead(entry: Listed): Promise<ReadAhead> {
-    try {
-      return { kind: "symlink", target: await readlink(entry.absolute, { encoding: "buffer" }) };
-    } catch (error) {
-      return { kind: "failed", error };
-    }
+  /** Reads an entry at its turn (not read ahead). */
+  async #readNow(directory: Directory, entry: Listed): Promise<EntryRead> {
+    const [read] = await readEntries([this.#request(directory, entry)], EXCLUDE_FILE);
+    return read!;
   }
 
-  async #readDirectoryAhead(directory: Directory, entry: Listed): Promise<ReadAhead> {
-    try {
-      let handle: FileHandle;
-      try {
-        handle = await openEntry(entry.absolute, constants.O_RDONLY | constants.O_DIRECTORY);
-      } catch (error) {
-        return { kind: "failed", error };
-      }
-      try {
-        return { kind: "directory", metadata: readEntryMetadata(entry, handle.fd, directory.fs) };
-      } finally {
-        await handle.close();
-      }
-    } finally {
-      this.#descriptorsAhead--;
-    }
-  }
-
-  /** Opens a regular file and checks it still is one; its descriptor counts until handed over. */
-  async #openFileAhead(entry: Listed): Promise<ReadAhead> {
-    let handle: FileHandle;
-    try {
-      handle = await openEntry(entry.absolute, constants.O_RDONLY);
-    } catch (error) {
-      this.#descriptorsAhead--;
-      return { kind: "failed", error };
-    }
-    try {
-      return { kind: "file", handle, isFile: (await handle.stat()).isFile() };
-    } catch (error) {
-      this.#descriptorsAhead--;
-      await handle.close();
-      throw error;
-    }
-  }
-
-  /** A read-ahead result the walk never reached (it stopped on an error). */
-  async #discard(read: ReadAhead): Promise<void> {
-    if (read.kind !== "file") return;
-    this.#descriptorsAhead--;
-    await read.handle.close();
+  /** The entry's read, from ahead or now; null, after a warning, when it cannot be opened. */
+  async #read(
+    directory: Directory,
+    entry: Listed,
+    ahead?: EntryRead | Promise<EntryRead>,
+  ): Promise<EntryReadOk | null> {
+    const read = await (ahead ?? this.#readNow(directory, entry));
+    if (read.failed === null) return read;
+    // a descriptor that cannot be fstat-ed is a bug, not a property of the entry
+    if (read.part === "fstat") throw read.failed;
+    this.#openFailed(entry, read.failed);
+    return null;
   }
 
   async #readExcludeFile(directory: Directory): Promise<void> {
@@ -383,45 +378,44 @@ class TreeWalker {
   }
 
   /** The directory's entries not excluded, with their lstat, in bytewise name order. */
-  async #list(directory: Directory): Promise<Listed[]> {
-    let names: Buffer[];
-    try {
-      names = await readdir(directory.absolute, { encoding: "buffer" });
-    } catch (error) {
-      this.#warn("unreadable", directory.relative, `cannot list: ${messageOf(error)}`, error);
-      return [];
-    }
+  #listed(directory: Directory, listing: Listing | ListingRead): Listed[] {
     const isRoot = directory.relative.length === 0;
-    if (isRoot) names = names.filter((name) => !name.equals(CLI_EXCLUDE_FILE));
-    const stats = await mapBounded(names, this.#readAhead, (name) =>
-      lstatOrError(Buffer.concat([directory.absolute, SLASH, name])),
-    );
     const listed: Listed[] = [];
-    for (const [index, name] of names.entries()) {
+    for (const [index, name] of listing.names.entries()) {
+      if (isRoot && name.equals(CLI_EXCLUDE_FILE)) continue;
       const relative = childRelative(directory.relative, name);
-      const absolute = Buffer.concat([directory.absolute, SLASH, name]);
-      const statted = stats[index]!;
-      if ("error" in statted) {
+      const entryStat = listing.stats[index]!;
+      if (entryStat instanceof Error) {
         // gone between readdir and lstat: as if it had never been listed
-        const { error } = statted;
+        const error = entryStat;
         if (errnoCode(error) !== "ENOENT") {
           this.#warn("unreadable", relative, `cannot stat: ${messageOf(error)}`, error);
         }
         continue;
       }
-      const entryStat = statted.stat;
-      const matchAs = Buffer.concat([SLASH, relative]);
-      if (matchPath(this.#patterns, matchAs, Number(entryStat.mode)) === "exclude") {
+      if (this.#excluded(relative, entryStat.mode)) {
         this.counters.excluded++;
         continue;
       }
-      listed.push({ name, absolute, relative, stat: entryStat });
+      const absolute = Buffer.concat([directory.absolute, SLASH, name]);
+      const read = "children" in listing ? listing.children?.[index] : undefined;
+      listed.push({ name, absolute, relative, stat: entryStat, ...(read && { read }) });
     }
     return listed.sort((a, b) => Buffer.compare(a.name, b.name));
   }
 
-  async #addEntry(directory: Directory, entry: Listed, ahead?: Promise<ReadAhead>): Promise<void> {
-    const type = Number(entry.stat.mode) & MODE.typeMask;
+  #excluded(relative: Buffer, mode: number): boolean {
+    // most walks have no pattern at all: no path to build for each entry
+    if (this.#patterns.length === 0) return false;
+    return matchPath(this.#patterns, Buffer.concat([SLASH, relative]), mode) === "exclude";
+  }
+
+  async #addEntry(
+    directory: Directory,
+    entry: Listed,
+    ahead?: EntryRead | Promise<EntryRead>,
+  ): Promise<void> {
+    const type = entry.stat.mode & MODE.typeMask;
     switch (type) {
       case MODE.directory:
         return this.#addDirectory(directory, entry, ahead);
@@ -431,29 +425,26 @@ class TreeWalker {
         return this.#addSymlink(directory, entry, ahead);
       case MODE.blockDevice:
       case MODE.charDevice:
-        return this.#addDevice(directory, entry, type === MODE.blockDevice);
+        return this.#addDevice(directory, entry, type === MODE.blockDevice, ahead);
       case MODE.fifo:
       case MODE.socket:
-        return this.#addSpecial(directory, entry, type === MODE.fifo);
+        return this.#addSpecial(directory, entry, type === MODE.fifo, ahead);
       default:
         this.#warn("unsupported-type", entry.relative, `unknown file type 0o${type.toString(8)}`);
     }
   }
 
-  async #addDirectory(parent: Directory, entry: Listed, ahead?: Promise<ReadAhead>) {
-    const opened =
-      ahead === undefined
-        ? await this.#readDirectory(parent, entry)
-        : this.#directoryAhead(parent, entry, await ahead);
+  async #addDirectory(parent: Directory, entry: Listed, ahead?: EntryRead | Promise<EntryRead>) {
+    const opened = await this.#readDirectory(parent, entry, ahead);
     if (opened === null) return;
-    const { fs, skip, metadata } = opened;
+    const { fs, skip, metadata, listing } = opened;
     const catalog = this.#options.catalog;
     await this.#out.beginDirectory(entry.name, metadata);
     catalog?.startDirectory(entry.name);
     this.counters.directories++;
     if (skip === null) {
       const { absolute, relative } = entry;
-      await this.#walkDirectory({ absolute, relative, dev: entry.stat.dev, fs });
+      await this.#walkDirectory({ absolute, relative, dev: entry.stat.dev, fs, listing });
     } else {
       const what =
         skip === "mount-point" ? "another file system" : `virtual file system ${fs.virtualName}`;
@@ -464,110 +455,85 @@ class TreeWalker {
   }
 
   /** A directory's metadata, its file system and whether to skip its contents; null if unread. */
-  async #readDirectory(parent: Directory, entry: Listed): Promise<OpenedDirectory | null> {
-    const handle = await this.#open(entry, constants.O_RDONLY | constants.O_DIRECTORY);
-    if (handle === null) return null;
+  async #readDirectory(
+    parent: Directory,
+    entry: Listed,
+    ahead?: EntryRead | Promise<EntryRead>,
+  ): Promise<OpenedDirectory | null> {
+    const read = await this.#read(parent, entry, ahead);
+    if (read === null) return null;
     let fs = parent.fs;
     let skip: ArchiveWarningKind | null = null;
-    let metadata: Metadata | null;
-    try {
-      if (entry.stat.dev !== parent.dev) {
-        fs = await fileSystemOf(entry.absolute);
-        if (fs.virtualName !== null) skip = "virtual-filesystem";
-        else if (this.#options.oneFileSystem !== false && entry.stat.dev !== this.#rootDev) {
-          skip = "mount-point";
-        }
+    let parts = read.parts;
+    if (entry.stat.dev !== parent.dev) {
+      fs = await fileSystemOf(entry.absolute);
+      if (fs.virtualName !== null) skip = "virtual-filesystem";
+      else if (this.#options.oneFileSystem !== false && entry.stat.dev !== this.#rootDev) {
+        skip = "mount-point";
       }
-      metadata = this.#metadata(entry, handle.fd, fs);
-    } finally {
-      await handle.close();
+      if (!fs.hasProjectIds) parts = { ...parts, projectId: null };
     }
-    return metadata === null ? null : { fs, skip, metadata };
+    const metadata = this.#metadata(entry, parts);
+    return metadata === null ? null : { fs, skip, metadata, listing: read.listing };
   }
 
-  /** As #readDirectory, from what was read ahead (only directories on the parent's device). */
-  #directoryAhead(parent: Directory, entry: Listed, read: ReadAhead): OpenedDirectory | null {
-    if (read.kind === "failed") {
-      this.#openFailed(entry, read.error);
-      return null;
-    }
-    if (read.kind !== "directory") throw new Error("read ahead a directory as a non-directory");
-    const metadata = this.#settle(entry, read.metadata);
-    return metadata === null ? null : { fs: parent.fs, skip: null, metadata };
-  }
-
-  async #addFile(directory: Directory, entry: Listed, ahead?: Promise<ReadAhead>): Promise<void> {
+  async #addFile(
+    directory: Directory,
+    entry: Listed,
+    ahead?: EntryRead | Promise<EntryRead>,
+  ): Promise<void> {
     const inode = `${entry.stat.dev}:${entry.stat.ino}`;
-    const linked = entry.stat.nlink > 1n ? this.#hardlinks.get(inode) : undefined;
+    const linked = entry.stat.nlink > 1 ? this.#hardlinks.get(inode) : undefined;
     if (linked !== undefined) {
+      // what was read ahead for it is dropped: it holds no descriptor
       await this.#out.add(entry.name, { kind: "hardlink", target: linked });
       this.#options.catalog?.add(entry.name, "hardlink");
       this.counters.hardlinks++;
       return;
     }
     await this.#options.beforeFileRead?.(displayPath(entry.relative));
-    const opened =
-      ahead === undefined ? await this.#openFile(entry) : this.#fileAhead(entry, await ahead);
-    if (opened === null) return;
-    const { handle, isFile } = opened;
+    const read = await this.#read(directory, entry, ahead);
+    if (read === null) return;
+    if (!read.isRegular) {
+      this.#warn("changed-type", entry.relative, "is no longer a regular file");
+      return;
+    }
+    const metadata = this.#metadata(entry, read.parts);
+    if (metadata === null) return;
+    const size = entry.stat.size;
+    // opened again only if the encoder reads it: an unchanged file in metadata mode is not
+    const events = this.#readEvents(entry.relative);
+    const content = fileContentAt(entry.absolute, size, this.#readSize, events);
     try {
-      if (!isFile) {
-        this.#warn("changed-type", entry.relative, "is no longer a regular file");
-        return;
-      }
-      const metadata = this.#metadata(entry, handle.fd, directory.fs);
-      if (metadata === null) return;
-      const size = Number(entry.stat.size);
-      const content = fileContent(handle, size, this.#readSize, this.#readEvents(entry.relative));
       const target = await this.#out.add(entry.name, { kind: "file", metadata, size, content });
       this.#options.catalog?.addFile(entry.name, size, metadata.stat.mtime.secs);
       this.counters.files++;
-      if (entry.stat.nlink > 1n && target !== null) this.#hardlinks.set(inode, target);
+      if (entry.stat.nlink > 1 && target !== null) this.#hardlinks.set(inode, target);
     } finally {
-      await handle.close();
+      // closes the file should the encoder have stopped reading it midway
+      await content.return(undefined);
     }
   }
 
-  /** Opens a regular file and checks it still is one; null when it cannot be opened. */
-  async #openFile(entry: Listed): Promise<OpenedFile | null> {
-    const handle = await this.#open(entry, constants.O_RDONLY);
-    if (handle === null) return null;
-    try {
-      return { handle, isFile: (await handle.stat()).isFile() };
-    } catch (error) {
-      await handle.close();
-      throw error;
-    }
-  }
-
-  /** As #openFile, from what was read ahead; the descriptor is the walk's from here on. */
-  #fileAhead(entry: Listed, read: ReadAhead): OpenedFile | null {
-    if (read.kind === "failed") {
-      this.#openFailed(entry, read.error);
-      return null;
-    }
-    if (read.kind !== "file") throw new Error("read ahead a file as a non-file");
-    this.#descriptorsAhead--;
-    return read;
-  }
-
-  async #addSymlink(directory: Directory, entry: Listed, ahead?: Promise<ReadAhead>) {
-    const read = await (ahead ?? this.#readLinkAhead(entry));
-    if (read.kind === "failed") {
-      this.#openFailed(entry, read.error);
-      return;
-    }
-    if (read.kind !== "symlink") throw new Error("read ahead a symlink as a non-symlink");
-    const { target } = read;
-    const metadata = this.#metadata(entry, null, directory.fs);
+  async #addSymlink(directory: Directory, entry: Listed, ahead?: EntryRead | Promise<EntryRead>) {
+    const read = await this.#read(directory, entry, ahead);
+    if (read === null) return;
+    const metadata = this.#metadata(entry, read.parts);
     if (metadata === null) return;
-    await this.#out.add(entry.name, { kind: "symlink", metadata, target });
+    await this.#out.add(entry.name, { kind: "symlink", metadata, target: read.target! });
     this.#options.catalog?.add(entry.name, "symlink");
     this.counters.symlinks++;
   }
 
-  async #addDevice(directory: Directory, entry: Listed, block: boolean): Promise<void> {
-    const metadata = this.#metadata(entry, null, directory.fs);
+  async #addDevice(
+    directory: Directory,
+    entry: Listed,
+    block: boolean,
+    ahead?: EntryRead | Promise<EntryRead>,
+  ): Promise<void> {
+    const read = await this.#read(directory, entry, ahead);
+    if (read === null) return;
+    const metadata = this.#metadata(entry, read.parts);
     if (metadata === null) return;
     const kind = block ? "block-device" : "char-device";
     await this.#out.add(entry.name, { kind, metadata, device: splitDevice(entry.stat.rdev) });
@@ -575,24 +541,21 @@ class TreeWalker {
     this.counters.devices++;
   }
 
-  async #addSpecial(directory: Directory, entry: Listed, fifo: boolean): Promise<void> {
-    const metadata = this.#metadata(entry, null, directory.fs);
+  async #addSpecial(
+    directory: Directory,
+    entry: Listed,
+    fifo: boolean,
+    ahead?: EntryRead | Promise<EntryRead>,
+  ): Promise<void> {
+    const read = await this.#read(directory, entry, ahead);
+    if (read === null) return;
+    const metadata = this.#metadata(entry, read.parts);
     if (metadata === null) return;
     const kind = fifo ? "fifo" : "socket";
     await this.#out.add(entry.name, { kind, metadata });
     this.#options.catalog?.add(entry.name, kind);
     if (fifo) this.counters.fifos++;
     else this.counters.sockets++;
-  }
-
-  /** Opens the entry (see openEntry); null, after a warning, when it cannot. */
-  async #open(entry: Listed, flags: number): Promise<FileHandle | null> {
-    try {
-      return await openEntry(entry.absolute, flags);
-    } catch (error) {
-      this.#openFailed(entry, error);
-      return null;
-    }
   }
 
   #openFailed(entry: Listed, error: unknown): void {
@@ -606,20 +569,18 @@ class TreeWalker {
     }
   }
 
-  /** The entry's metadata; null (after a warning) when it vanished meanwhile. */
-  #metadata(entry: Listed, fd: number | null, fs: FileSystemInfo): Metadata | null {
-    return this.#settle(entry, readEntryMetadata(entry, fd, fs));
-  }
-
-  /** Reports the problems met reading the metadata; null when they show the entry vanished. */
-  #settle(entry: Listed, read: MetadataRead): Metadata | null {
+  /**
+   * The entry's metadata, after a warning for each part that could not be read; null when
+   * those show the entry vanished meanwhile.
+   */
+  #metadata(entry: Listed, parts: EntryParts): Metadata | null {
     let vanished = false;
-    for (const { part, error } of read.problems) {
+    const metadata = entryMetadata(entry.stat, parts, (part, error) => {
       if (errnoCode(error) === "ENOENT") vanished = true;
       else
         this.#warn("metadata", entry.relative, `cannot read ${part}: ${messageOf(error)}`, error);
-    }
-    if (!vanished) return read.metadata;
+    });
+    if (!vanished) return metadata;
     this.#warn("vanished", entry.relative, "vanished while the archive was made");
     return null;
   }
@@ -658,41 +619,26 @@ interface OpenedDirectory {
   readonly fs: FileSystemInfo;
   readonly skip: ArchiveWarningKind | null;
   readonly metadata: Metadata;
+  readonly listing: ListingRead | null;
 }
 
-interface OpenedFile {
-  readonly handle: FileHandle;
-  readonly isFile: boolean;
-}
-
-/** Opens without following symlinks, blocking on a FIFO swapped in, or touching the atime. */
-async function openEntry(absolute: Buffer, flags: number): Promise<FileHandle> {
-  const base = flags | constants.O_NOFOLLOW | constants.O_NONBLOCK | constants.O_NOCTTY;
-  try {
-    return await open(absolute, base | constants.O_NOATIME);
-  } catch (error) {
-    // O_NOATIME is only allowed to the file's owner (or with CAP_FOWNER)
-    if (errnoCode(error) !== "EPERM") throw error;
-    return await open(absolute, base);
+/** How an entry is read, by its lstat type; null for a type the walk does not archive. */
+function kindOf(entry: Listed): EntryKind | null {
+  switch (entry.stat.mode & MODE.typeMask) {
+    case MODE.directory:
+      return "directory";
+    case MODE.regular:
+      return "file";
+    case MODE.symlink:
+      return "symlink";
+    case MODE.blockDevice:
+    case MODE.charDevice:
+    case MODE.fifo:
+    case MODE.socket:
+      return "other";
+    default:
+      return null;
   }
-}
-
-async function lstatOrError(path: Buffer): Promise<{ stat: BigIntStats } | { error: unknown }> {
-  try {
-    return { stat: await lstat(path, { bigint: true }) };
-  } catch (error) {
-    return { error };
-  }
-}
-
-/** Reads the metadata, keeping the problems met for the walk to report in its own order. */
-function readEntryMetadata(entry: Listed, fd: number | null, fs: FileSystemInfo): MetadataRead {
-  const problems: { part: string; error: unknown }[] = [];
-  const metadata = readMetadata(
-    { path: entry.absolute, stat: entry.stat, fd, projectIds: fs.hasProjectIds },
-    (part, error) => problems.push({ part, error }),
-  );
-  return { metadata, problems };
 }
 
 function childRelative(parent: Buffer, name: Buffer): Buffer {
